@@ -1,0 +1,175 @@
+// TrmInner (see trm/model/trm_inner.hpp).
+#include "trm/model/trm_inner.hpp"
+
+#include <cmath>
+
+#include "trm/common/error.hpp"
+
+namespace trm {
+
+torch::ScalarType resolve_forward_dtype(ForwardDtype dtype, const torch::Device& device) {
+  switch (dtype) {
+    case ForwardDtype::kFloat32: return torch::kFloat32;
+    case ForwardDtype::kBFloat16: return torch::kBFloat16;
+    case ForwardDtype::kAuto: break;
+  }
+  return device.is_cuda() ? torch::kBFloat16 : torch::kFloat32;
+}
+
+int64_t resolved_puzzle_emb_len(const ArchConfig& arch) {
+  const int64_t ndim = arch.resolved_puzzle_emb_ndim();
+  // Without a puzzle embedding nothing is prepended (the reference would fail on a non-zero
+  // puzzle_emb_len here; treating it as 0 is the only consistent reading).
+  if (ndim == 0) return 0;
+  if (arch.puzzle_emb_len == 0) return (ndim + arch.hidden_size - 1) / arch.hidden_size;
+  return arch.puzzle_emb_len;
+}
+
+TrmInnerImpl::TrmInnerImpl(const ArchConfig& arch, const DataShape& shape,
+                           torch::ScalarType forward_dtype)
+    : arch_(arch),
+      seq_len_(shape.seq_len),
+      puzzle_emb_len_(resolved_puzzle_emb_len(arch)),
+      forward_dtype_(forward_dtype),
+      embed_scale_(std::sqrt(static_cast<double>(arch.hidden_size))) {
+  const int64_t hidden = arch.hidden_size;
+  const int64_t ndim = arch.resolved_puzzle_emb_ndim();
+  TRM_CHECK(shape.seq_len > 0 && shape.vocab_size > 0,
+            "model data shape has seq_len " << shape.seq_len << ", vocab_size "
+                                            << shape.vocab_size,
+            "take seq_len and vocab_size from the dataset metadata");
+  TRM_CHECK(hidden > 0 && arch.num_heads > 0 && (arch.mlp_t || hidden % arch.num_heads == 0),
+            "arch.hidden_size " << hidden << " is not a multiple of arch.num_heads "
+                                << arch.num_heads,
+            "choose num_heads dividing hidden_size");
+  TRM_CHECK(arch.H_cycles >= 1 && arch.L_cycles >= 1 && arch.L_layers >= 1,
+            "arch.H_cycles " << arch.H_cycles << ", L_cycles " << arch.L_cycles << ", L_layers "
+                             << arch.L_layers << " must all be >= 1",
+            "see configs/ for working values");
+  TRM_CHECK(ndim <= puzzle_emb_len_ * hidden,
+            "arch.puzzle_emb_ndim " << ndim << " does not fit in puzzle_emb_len "
+                                    << puzzle_emb_len_ << " rows of hidden_size " << hidden,
+            "raise puzzle_emb_len or set it to 0 (derived from puzzle_emb_ndim)");
+  TRM_CHECK(ndim == 0 || shape.num_puzzle_identifiers >= 1,
+            "num_puzzle_identifiers is " << shape.num_puzzle_identifiers,
+            "it counts the blank identifier 0, so it is at least 1");
+
+  // Construction order equals the reference's, so the same torch seed gives the same weights.
+  const double embed_init_std = 1.0 / embed_scale_;
+  embed_tokens = register_module(
+      "embed_tokens", CastedEmbedding(shape.vocab_size, hidden, embed_init_std, forward_dtype));
+  lm_head = register_module("lm_head", CastedLinear(hidden, shape.vocab_size, false));
+  q_head = register_module("q_head", CastedLinear(hidden, 2, true));
+  if (ndim > 0) {
+    puzzle_emb = register_module(
+        "puzzle_emb", CastedSparseEmbedding(shape.num_puzzle_identifiers, ndim, forward_dtype));
+  }
+  if (arch.pos_encodings == PosEncoding::kRope && !arch.mlp_t) {
+    // (With mlp_t no block attends, so the tables would go unused.)
+    rope_ = make_rotary_tables(hidden / arch.num_heads, num_positions(), arch.rope_theta);
+  } else if (arch.pos_encodings == PosEncoding::kLearned) {
+    embed_pos = register_module(
+        "embed_pos", CastedEmbedding(num_positions(), hidden, embed_init_std, forward_dtype));
+  }
+  L_level = register_module("L_level", ReasoningModule(arch, shape, arch.L_layers));
+  H_init = register_buffer(
+      "H_init", trunc_normal_init_(torch::empty({hidden}, torch::dtype(forward_dtype)), 1.0));
+  L_init = register_buffer(
+      "L_init", trunc_normal_init_(torch::empty({hidden}, torch::dtype(forward_dtype)), 1.0));
+
+  // Q head starts (almost) at "do not halt": weight 0, bias -5.
+  torch::NoGradGuard no_grad;
+  q_head->weight.zero_();
+  q_head->bias.fill_(-5.0);
+}
+
+const RotaryTables* TrmInnerImpl::rope_for(const torch::Device& device) {
+  if (!rope_.cos.defined()) return nullptr;
+  if (rope_.cos.device() != device) {
+    rope_.cos = rope_.cos.to(device);
+    rope_.sin = rope_.sin.to(device);
+  }
+  return &rope_;
+}
+
+torch::Tensor TrmInnerImpl::embed(const torch::Tensor& inputs, const torch::Tensor& puzzle_rows) {
+  auto embedding = embed_tokens->forward(inputs);  // [batch, seq_len, hidden]
+  if (puzzle_rows.defined()) {
+    const int64_t hidden = arch_.hidden_size;
+    auto rows = puzzle_rows;  // [batch, ndim]
+    const int64_t pad = puzzle_emb_len_ * hidden - rows.size(-1);
+    if (pad > 0) rows = torch::constant_pad_nd(rows, {0, pad});
+    embedding = torch::cat({rows.view({-1, puzzle_emb_len_, hidden}), embedding}, 1);
+  }
+  if (embed_pos) {
+    // 1/sqrt(2) keeps the forward variance (the reference's literal constant).
+    embedding = 0.707106781 * (embedding + embed_pos->embedding_weight.to(forward_dtype_));
+  }
+  return embed_scale_ * embedding;
+}
+
+torch::Tensor TrmInnerImpl::input_embeddings(const torch::Tensor& inputs,
+                                             const torch::Tensor& puzzle_identifiers) {
+  torch::Tensor rows;
+  if (puzzle_emb) rows = puzzle_emb->forward(puzzle_identifiers);
+  return embed(inputs, rows);
+}
+
+InnerCarry TrmInnerImpl::empty_carry(int64_t batch_size, const torch::Device& device) const {
+  const std::vector<int64_t> sizes{batch_size, num_positions(), arch_.hidden_size};
+  return InnerCarry{H_init.to(device).expand(sizes).clone(),
+                    L_init.to(device).expand(sizes).clone()};
+}
+
+InnerCarry TrmInnerImpl::reset_carry(const torch::Tensor& reset_flag,
+                                     const InnerCarry& carry) const {
+  const auto flag = reset_flag.view({-1, 1, 1});
+  return InnerCarry{torch::where(flag, H_init, carry.y), torch::where(flag, L_init, carry.z)};
+}
+
+InnerCarry TrmInnerImpl::latent_cycle(const InnerCarry& carry, const torch::Tensor& x) {
+  const RotaryTables* rope = rope_for(x.device());
+  // y is fixed during the z updates, so the injection y + x is formed once per cycle.
+  const auto injection = carry.y + x;
+  auto z = carry.z;
+  for (int64_t i = 0; i < arch_.L_cycles; ++i) z = L_level->forward(z, injection, rope);
+  auto y = L_level->forward(carry.y, z, rope);
+  return InnerCarry{std::move(y), std::move(z)};
+}
+
+void TrmInnerImpl::heads(const torch::Tensor& y, InnerOutputs& out) {
+  // Only the token positions feed the LM head; q_head reads the first (puzzle) position.
+  out.logits = lm_head->forward(y.narrow(1, puzzle_emb_len_, seq_len_));
+  const auto q = q_head->forward(y.select(1, 0)).to(torch::kFloat32);  // [batch, 2]
+  out.q_halt_logits = q.select(-1, 0);
+  out.q_continue_logits = q.select(-1, 1);
+}
+
+InnerOutputs TrmInnerImpl::forward(const InnerCarry& carry, const ModelBatch& batch) {
+  const auto x = input_embeddings(batch.inputs, batch.puzzle_identifiers);
+  InnerCarry c = carry;
+  {
+    torch::NoGradGuard no_grad;
+    for (int64_t i = 0; i + 1 < arch_.H_cycles; ++i) c = latent_cycle(c, x);
+  }
+  c = latent_cycle(c, x);
+  InnerOutputs out;
+  heads(c.y, out);
+  out.carry = InnerCarry{c.y.detach(), c.z.detach()};
+  return out;
+}
+
+InnerOutputs TrmInnerImpl::forward_no_grad(const InnerCarry& carry, const ModelBatch& batch) {
+  torch::NoGradGuard no_grad;
+  torch::Tensor rows;
+  if (puzzle_emb) rows = puzzle_emb->lookup(batch.puzzle_identifiers);
+  const auto x = embed(batch.inputs, rows);
+  InnerCarry c = carry;
+  for (int64_t i = 0; i < arch_.H_cycles; ++i) c = latent_cycle(c, x);
+  InnerOutputs out;
+  heads(c.y, out);
+  out.carry = c;
+  return out;
+}
+
+}  // namespace trm
