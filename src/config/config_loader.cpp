@@ -431,13 +431,50 @@ void validate_for_world(const TrainConfig& c, int world_size) {
             "choose an eval_batch_size that is a multiple of the number of ranks");
 }
 
+namespace {
+
+// Shortest decimal text that reads back to exactly `v` (1e-4, not 0.00010000000000000000479).
+std::string shortest_double(double v) {
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::ostringstream os;
+    os.precision(precision);
+    os << v;
+    if (std::stod(os.str()) == v) {
+      std::string text = os.str();
+      if (text.find_first_of(".eEni") == std::string::npos) text += ".0";  // keep it a TOML float
+      return text;
+    }
+  }
+  return std::to_string(v);
+}
+
+void print_table(std::ostream& os, const toml::table& table, const std::string& prefix) {
+  // Plain keys first, then sub-tables as [section] blocks (TOML requires that order).
+  for (const auto& [k, node] : table) {
+    if (node.is_table()) continue;
+    os << k.str() << " = ";
+    if (node.is_floating_point()) os << shortest_double(node.as_floating_point()->get());
+    else node.visit([&](const auto& n) { os << n; });
+    os << "\n";
+  }
+  for (const auto& [k, node] : table) {
+    if (!node.is_table()) continue;
+    const std::string name = prefix + std::string(k.str());
+    os << "\n[" << name << "]\n";
+    print_table(os, *node.as_table(), name + ".");
+  }
+}
+
+}  // namespace
+
 std::string to_toml(const TrainConfig& config) {
   Writer writer;
   visit_fields(config, writer);
   std::ostringstream os;
   os << "# trm-dist resolved config";
   if (!config.source_path.empty()) os << " (from " << config.source_path << ")";
-  os << "\n" << writer.root << "\n";
+  os << "\n";
+  print_table(os, writer.root, "");
   return os.str();
 }
 
