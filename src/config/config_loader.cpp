@@ -22,6 +22,9 @@ using EnumNames = std::vector<std::pair<const char*, E>>;
 
 const EnumNames<DeviceKind> kDeviceNames = {
     {"auto", DeviceKind::kAuto}, {"cpu", DeviceKind::kCpu}, {"cuda", DeviceKind::kCuda}};
+const EnumNames<NanPolicy> kNanPolicyNames = {{"stop", NanPolicy::kStop}, {"skip", NanPolicy::kSkip}};
+const EnumNames<DebugFailKind> kDebugFailNames = {{"throw", DebugFailKind::kThrow},
+                                                  {"kill", DebugFailKind::kKill}};
 const EnumNames<PosEncoding> kPosNames = {
     {"rope", PosEncoding::kRope}, {"learned", PosEncoding::kLearned}, {"none", PosEncoding::kNone}};
 const EnumNames<ForwardDtype> kDtypeNames = {{"auto", ForwardDtype::kAuto},
@@ -40,6 +43,13 @@ void visit_fields(C& c, V& v) {
   v.field("checkpoint_path", c.checkpoint_path);
   v.field("metrics_path", c.metrics_path);
   v.field("load_checkpoint", c.load_checkpoint);
+  v.field("checkpoint_keep_last", c.checkpoint_keep_last);
+  v.field("checkpoint_interval_steps", c.checkpoint_interval_steps);
+  v.enum_field("nan_policy", c.nan_policy, kNanPolicyNames);
+  v.field("debug_fail_at_step", c.debug_fail_at_step);
+  v.field("debug_fail_rank", c.debug_fail_rank);
+  v.enum_field("debug_fail_kind", c.debug_fail_kind, kDebugFailNames);
+  v.field("debug_nan_at_step", c.debug_nan_at_step);
   v.field("global_batch_size", c.global_batch_size);
   v.field("epochs", c.epochs);
   v.field("eval_interval", c.eval_interval);
@@ -377,6 +387,12 @@ void validate_train_config(const TrainConfig& c) {
   check_range(c.min_eval_interval >= 0, s, "min_eval_interval", c.min_eval_interval, ">= 0");
   check_range(c.max_steps >= 0, s, "max_steps", c.max_steps, ">= 0 (0: no limit)");
   check_range(c.log_interval >= 1, s, "log_interval", c.log_interval, ">= 1");
+  check_range(c.checkpoint_keep_last >= 1, s, "checkpoint_keep_last", c.checkpoint_keep_last, ">= 1");
+  check_range(c.checkpoint_interval_steps >= 0, s, "checkpoint_interval_steps",
+              c.checkpoint_interval_steps, ">= 0 (0: only at evaluations)");
+  check_range(c.debug_fail_at_step >= 0, s, "debug_fail_at_step", c.debug_fail_at_step, ">= 0");
+  check_range(c.debug_fail_rank >= 0, s, "debug_fail_rank", c.debug_fail_rank, ">= 0");
+  check_range(c.debug_nan_at_step >= 0, s, "debug_nan_at_step", c.debug_nan_at_step, ">= 0");
   check_range(c.lr >= 0 && std::isfinite(c.lr), s, "lr", c.lr, ">= 0");
   check_range(c.lr_min_ratio >= 0 && c.lr_min_ratio <= 1, s, "lr_min_ratio", c.lr_min_ratio, "in [0, 1]");
   check_range(c.lr_warmup_steps >= 0, s, "lr_warmup_steps", c.lr_warmup_steps, ">= 0");

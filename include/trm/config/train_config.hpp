@@ -13,6 +13,8 @@
 namespace trm {
 
 enum class DeviceKind { kAuto, kCpu, kCuda };  // kAuto: CUDA when LibTorch has it, else CPU
+enum class NanPolicy { kStop, kSkip };         // non-finite loss or gradients: stop, or skip the step
+enum class DebugFailKind { kThrow, kKill };    // tests: throw an error, or SIGKILL the process
 
 struct TrainConfig {
   // Where the config came from (not a key; used in error messages and printed as a comment).
@@ -25,6 +27,16 @@ struct TrainConfig {
   std::string checkpoint_path;               // folder; empty: runs/<run_name>
   std::string metrics_path;                  // JSONL; empty: <checkpoint_path>/metrics.jsonl
   std::string load_checkpoint;               // reserved for --init-from (checkpoint issue)
+
+  // Checkpoints and failure handling (docs/CHECKPOINTS.md).
+  int64_t checkpoint_keep_last = 3;       // step files kept (best.h5 is kept besides)
+  int64_t checkpoint_interval_steps = 0;  // > 0: also checkpoint every this many steps
+  NanPolicy nan_policy = NanPolicy::kStop;
+  // For tests of the failure paths only (docs/CHECKPOINTS.md): 0 disables each.
+  int64_t debug_fail_at_step = 0;  // rank debug_fail_rank fails right after this step
+  int64_t debug_fail_rank = 0;
+  DebugFailKind debug_fail_kind = DebugFailKind::kThrow;
+  int64_t debug_nan_at_step = 0;   // the loss of this step is made NaN on every rank
 
   // Schedule (counts of epochs and steps).
   int64_t global_batch_size = 768;  // samples per optimizer step, summed over ranks
