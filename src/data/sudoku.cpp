@@ -1,0 +1,333 @@
+// Sudoku reading, shuffling, generation and conversion (see sudoku.hpp). The solver is a
+// bitmask backtracker that always branches on the cell with the fewest candidates; it counts
+// solutions up to a limit, which is how the generator keeps every puzzle's solution unique.
+#include "trm/data/sudoku.hpp"
+
+#include <algorithm>
+#include <numeric>
+#include <unordered_set>
+
+#include "csv_rows.hpp"
+#include "trm/common/error.hpp"
+#include "trm/data/progress.hpp"
+#include "trm/data/thread_pool.hpp"
+
+namespace trm {
+
+SudokuShape sudoku_shape(int size) {
+  switch (size) {
+    case 4: return SudokuShape{4, 2, 2};
+    case 6: return SudokuShape{6, 2, 3};
+    case 9: return SudokuShape{9, 3, 3};
+    default: TRM_FAIL("unsupported sudoku size " << size, "--size is 4, 6 or 9");
+  }
+}
+
+namespace {
+
+struct Solver {
+  const SudokuShape& shape;
+  std::vector<uint8_t> cells;
+  std::vector<uint32_t> row_used, col_used, box_used;
+  int limit;
+  int found = 0;
+  std::vector<uint8_t> first_solution;
+
+  Solver(const SudokuShape& s, const SudokuBoard& board, int lim)
+      : shape(s), cells(board), row_used(s.size, 0), col_used(s.size, 0), box_used(s.size, 0), limit(lim) {}
+
+  int box(int r, int c) const {
+    return (r / shape.box_rows) * (shape.size / shape.box_cols) + c / shape.box_cols;
+  }
+  bool init() {
+    for (int r = 0; r < shape.size; ++r) {
+      for (int c = 0; c < shape.size; ++c) {
+        const int v = cells[r * shape.size + c];
+        if (v == 0) continue;
+        const uint32_t bit = 1u << v;
+        if ((row_used[r] | col_used[c] | box_used[box(r, c)]) & bit) return false;
+        row_used[r] |= bit;
+        col_used[c] |= bit;
+        box_used[box(r, c)] |= bit;
+      }
+    }
+    return true;
+  }
+  void search() {
+    if (found >= limit) return;
+    int best = -1, best_count = 100;
+    uint32_t best_mask = 0;
+    const uint32_t all = ((1u << (shape.size + 1)) - 1) & ~1u;
+    for (int i = 0; i < shape.cells(); ++i) {
+      if (cells[i] != 0) continue;
+      const int r = i / shape.size, c = i % shape.size;
+      const uint32_t mask = all & ~(row_used[r] | col_used[c] | box_used[box(r, c)]);
+      const int count = __builtin_popcount(mask);
+      if (count < best_count) {
+        best = i;
+        best_count = count;
+        best_mask = mask;
+        if (count <= 1) break;
+      }
+    }
+    if (best < 0) {
+      if (found == 0) first_solution = cells;
+      ++found;
+      return;
+    }
+    const int r = best / shape.size, c = best % shape.size, b = box(r, c);
+    for (int v = 1; v <= shape.size && found < limit; ++v) {
+      const uint32_t bit = 1u << v;
+      if (!(best_mask & bit)) continue;
+      cells[best] = static_cast<uint8_t>(v);
+      row_used[r] |= bit;
+      col_used[c] |= bit;
+      box_used[b] |= bit;
+      search();
+      row_used[r] &= ~bit;
+      col_used[c] &= ~bit;
+      box_used[b] &= ~bit;
+      cells[best] = 0;
+    }
+  }
+};
+
+// Row order from a band permutation and a permutation within each band (band height h).
+std::vector<int> block_permutation(int size, int h, Rng* rng) {
+  std::vector<int> blocks(size / h);
+  std::iota(blocks.begin(), blocks.end(), 0);
+  rng->shuffle(blocks.begin(), blocks.end());
+  std::vector<int> out;
+  for (const int b : blocks) {
+    std::vector<int> inner(h);
+    std::iota(inner.begin(), inner.end(), 0);
+    rng->shuffle(inner.begin(), inner.end());
+    for (const int i : inner) out.push_back(b * h + i);
+  }
+  return out;
+}
+
+std::vector<uint8_t> encode_board(const SudokuBoard& b) {
+  std::vector<uint8_t> out(b.size());
+  for (size_t i = 0; i < b.size(); ++i) out[i] = static_cast<uint8_t>(b[i] + 1);
+  return out;
+}
+
+}  // namespace
+
+int count_sudoku_solutions(const SudokuShape& shape, const SudokuBoard& board, int limit) {
+  TRM_CHECK(static_cast<int>(board.size()) == shape.cells(), "sudoku board has " << board.size() << " cells", "");
+  Solver s(shape, board, limit);
+  if (!s.init()) return 0;
+  s.search();
+  return s.found;
+}
+
+SudokuBoard random_sudoku_solution(const SudokuShape& shape, Rng* rng) {
+  // A canonical valid grid, then validity-preserving shuffles (digits, bands, stacks, rows and
+  // columns within them) — the same group of symmetries the augmentation uses.
+  SudokuBoard base(shape.cells());
+  for (int r = 0; r < shape.size; ++r) {
+    for (int c = 0; c < shape.size; ++c) {
+      const int shift = (r % shape.box_rows) * shape.box_cols + r / shape.box_rows;
+      base[r * shape.size + c] = static_cast<uint8_t>((c + shift) % shape.size + 1);
+    }
+  }
+  SudokuPuzzle p{base, base, 0};
+  shuffle_sudoku(shape, &p, rng);
+  // Fill the grid again from a random partial to reach grids outside the shuffle orbit.
+  SudokuBoard partial(shape.cells(), 0);
+  std::vector<int> idx(shape.cells());
+  std::iota(idx.begin(), idx.end(), 0);
+  rng->shuffle(idx.begin(), idx.end());
+  for (int k = 0; k < shape.size; ++k) partial[idx[k]] = p.answer[idx[k]];
+  Solver s(shape, partial, 1);
+  s.init();
+  s.search();
+  return s.found ? s.first_solution : p.answer;
+}
+
+SudokuPuzzle generate_sudoku(const SudokuShape& shape, int blanks, Rng* rng) {
+  TRM_CHECK(blanks >= 0 && blanks < shape.cells(),
+            "unsolvable generated spec: " << blanks << " blanks in a " << shape.size << "x" << shape.size
+                                          << " sudoku (must be 0.." << shape.cells() - 1 << ")",
+            "lower --blanks (or raise --givens)");
+  constexpr int kAttempts = 50;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    SudokuPuzzle p;
+    p.answer = random_sudoku_solution(shape, rng);
+    p.question = p.answer;
+    std::vector<int> order(shape.cells());
+    std::iota(order.begin(), order.end(), 0);
+    rng->shuffle(order.begin(), order.end());
+    int removed = 0;
+    for (const int cell : order) {
+      if (removed == blanks) break;
+      const uint8_t keep = p.question[cell];
+      p.question[cell] = 0;
+      if (count_sudoku_solutions(shape, p.question, 2) == 1) {
+        ++removed;
+      } else {
+        p.question[cell] = keep;
+      }
+    }
+    if (removed == blanks) return p;
+  }
+  TRM_FAIL("unsolvable generated spec: found no " << shape.size << "x" << shape.size << " sudoku with " << blanks
+                                                  << " blanks and a unique solution in " << kAttempts << " attempts",
+           "lower --blanks (a unique solution needs enough givens)");
+}
+
+void shuffle_sudoku(const SudokuShape& shape, SudokuPuzzle* puzzle, Rng* rng) {
+  const int n = shape.size;
+  std::vector<uint8_t> digit_map(n + 1, 0);
+  std::vector<uint8_t> digits(n);
+  std::iota(digits.begin(), digits.end(), 1);
+  rng->shuffle(digits.begin(), digits.end());
+  for (int d = 1; d <= n; ++d) digit_map[d] = digits[d - 1];
+  // Transpose keeps validity only when boxes are square.
+  const bool transpose = shape.box_rows == shape.box_cols && rng->uniform() < 0.5;
+  const std::vector<int> row_perm = block_permutation(n, shape.box_rows, rng);
+  const std::vector<int> col_perm = block_permutation(n, shape.box_cols, rng);
+  auto apply = [&](const SudokuBoard& x) {
+    SudokuBoard t = x;
+    if (transpose) {
+      for (int r = 0; r < n; ++r)
+        for (int c = 0; c < n; ++c) t[r * n + c] = x[c * n + r];
+    }
+    SudokuBoard out(x.size());
+    for (int i = 0; i < n * n; ++i) out[i] = digit_map[t[row_perm[i / n] * n + col_perm[i % n]]];
+    return out;
+  };
+  puzzle->question = apply(puzzle->question);
+  puzzle->answer = apply(puzzle->answer);
+}
+
+std::vector<SudokuPuzzle> read_sudoku_csv(const std::string& path, int min_difficulty) {
+  CsvRows csv(path, {"source", "question", "answer", "rating"});
+  std::vector<SudokuPuzzle> out;
+  std::vector<std::string> f;
+  const char* hint = "rows are source,question,answer,rating with 81-character question ('.' or 0 blank, 1-9) and answer (1-9)";
+  while (csv.next(&f)) {
+    TRM_CHECK(f.size() == 4, csv.where() << ": " << f.size() << " fields, expected 4", hint);
+    const std::string& q = f[1];
+    const std::string& a = f[2];
+    TRM_CHECK(q.size() == 81, csv.where() << ": question has " << q.size() << " characters, expected 81", hint);
+    TRM_CHECK(a.size() == 81, csv.where() << ": answer has " << a.size() << " characters, expected 81", hint);
+    int rating = 0;
+    try {
+      size_t used = 0;
+      rating = std::stoi(f[3], &used);
+      TRM_CHECK(used == f[3].size(), csv.where() << ": rating '" << f[3] << "' is not an integer", hint);
+    } catch (const std::logic_error&) {
+      TRM_FAIL(csv.where() << ": rating '" << f[3] << "' is not an integer", hint);
+    }
+    if (min_difficulty >= 0 && rating < min_difficulty) continue;
+    SudokuPuzzle p;
+    p.rating = rating;
+    p.question.resize(81);
+    p.answer.resize(81);
+    for (int i = 0; i < 81; ++i) {
+      const char qc = q[i], ac = a[i];
+      TRM_CHECK(qc == '.' || (qc >= '0' && qc <= '9'),
+                csv.where() << ": question character " << i + 1 << " is '" << qc << "'", hint);
+      TRM_CHECK(ac >= '1' && ac <= '9', csv.where() << ": answer character " << i + 1 << " is '" << ac << "'", hint);
+      p.question[i] = qc == '.' ? 0 : static_cast<uint8_t>(qc - '0');
+      p.answer[i] = static_cast<uint8_t>(ac - '0');
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+namespace {
+
+// Writes one split: a group per puzzle holding the puzzle and num_aug shuffled copies.
+void write_sudoku_split(DatasetWriter* writer, const std::string& split, const SudokuShape& shape,
+                        const std::vector<SudokuPuzzle>& puzzles, int num_aug, uint64_t seed, uint64_t stream,
+                        ProgressBar* bar, int64_t* done) {
+  Rng rng(seed, stream);
+  for (const SudokuPuzzle& original : puzzles) {
+    writer->begin_group(split);
+    for (int a = 0; a <= num_aug; ++a) {
+      SudokuPuzzle p = original;
+      if (a > 0) shuffle_sudoku(shape, &p, &rng);
+      const std::vector<uint8_t> in = encode_board(p.question);
+      const std::vector<uint8_t> lab = encode_board(p.answer);
+      writer->add_puzzle(split, 0, in.data(), lab.data(), 1);
+    }
+    writer->end_group(split);
+    bar->update(++*done);
+  }
+}
+
+}  // namespace
+
+SimpleConvertReport convert_sudoku(const SudokuConvertOptions& o) {
+  TRM_CHECK(o.num_aug >= 0, "--num-aug must be >= 0", "");
+  const bool generating = o.generate > 0;
+  TRM_CHECK(generating != !o.train_csv.empty(), "give either --train-csv/--test-csv or --generate N",
+            "see trm-convert sudoku --help");
+  const SudokuShape shape = sudoku_shape(generating ? o.size : 9);
+  std::vector<SudokuPuzzle> train, test;
+  Rng rng(o.seed, 0);
+  if (generating) {
+    TRM_CHECK(o.blanks >= 0, "--generate needs --blanks K (or --givens G)", "");
+    TRM_CHECK(o.generate_test >= 0, "--test must be >= 0", "");
+    // Distinct puzzles across both splits, so the held-out ones are never trained on.
+    std::unordered_set<std::string> seen;
+    const int64_t total = o.generate + o.generate_test;
+    int64_t misses = 0;
+    ProgressBar gen_bar("generate", total, o.progress);
+    while (static_cast<int64_t>(train.size() + test.size()) < total) {
+      SudokuPuzzle p = generate_sudoku(shape, o.blanks, &rng);
+      if (!seen.insert(std::string(p.question.begin(), p.question.end())).second) {
+        TRM_CHECK(++misses < 1000 + 10 * total,
+                  "unsolvable generated spec: " << shape.size << "x" << shape.size << " sudokus with " << o.blanks
+                                                << " blanks have too few distinct puzzles for " << total,
+                  "ask for fewer puzzles or more blanks");
+        continue;
+      }
+      (static_cast<int64_t>(train.size()) < o.generate ? train : test).push_back(std::move(p));
+      gen_bar.update(static_cast<int64_t>(train.size() + test.size()));
+    }
+    gen_bar.finish();
+  } else {
+    TRM_CHECK(!o.test_csv.empty(), "--train-csv needs --test-csv", "");
+    train = read_sudoku_csv(o.train_csv, o.min_difficulty);
+    test = read_sudoku_csv(o.test_csv, o.min_difficulty);
+    if (o.subsample >= 0 && o.subsample < static_cast<int64_t>(train.size())) {
+      // Random subset without replacement, in random order (np.random.choice, replace=False).
+      for (int64_t k = 0; k < o.subsample; ++k) {
+        const int64_t j = k + static_cast<int64_t>(rng.below(train.size() - k));
+        std::swap(train[k], train[j]);
+      }
+      train.resize(static_cast<size_t>(o.subsample));
+    }
+  }
+  TRM_CHECK(!train.empty(), "no training sudokus (after --min-difficulty / --subsample)", "");
+
+  DatasetMetadata base;
+  base.kind = "sudoku";
+  base.seq_len = shape.cells();
+  base.vocab_size = shape.size + 2;
+  ThreadPool pool(std::max(1, o.threads));
+  DatasetWriter writer(o.writer, base, &pool);
+  writer.begin_split("train", static_cast<int64_t>(train.size()));
+  writer.begin_split("test", static_cast<int64_t>(test.size()));
+  ProgressBar bar("sudoku", static_cast<int64_t>(train.size() + test.size()), o.progress);
+  int64_t done = 0;
+  write_sudoku_split(&writer, "train", shape, train, o.num_aug, o.seed, 1, &bar, &done);
+  write_sudoku_split(&writer, "test", shape, test, 0, o.seed, 2, &bar, &done);
+  bar.finish();
+  writer.write_side_file("identifiers.json", "[\"<blank>\"]\n");
+  writer.commit(1);
+  SimpleConvertReport r;
+  r.train = writer.summary("train");
+  r.test = writer.summary("test");
+  r.bytes = writer.bytes_written();
+  r.seconds = bar.seconds();
+  return r;
+}
+
+}  // namespace trm
