@@ -60,49 +60,69 @@ std::pair<torch::Tensor, torch::Tensor> split_gate_up(const torch::Tensor& gate_
   return {gate_up.narrow(dim, 0, inter), gate_up.narrow(dim, inter, inter)};
 }
 
-class SwiGLUActivationFn : public torch::autograd::Function<SwiGLUActivationFn> {
+// silu(g) * u for the halves of gate_up along `dim` (fresh tensor).
+torch::Tensor swiglu_forward(const torch::Tensor& gate_up, int64_t dim) {
+  auto [gate, up] = split_gate_up(gate_up, dim);
+  return torch::silu(gate).mul_(up);
+}
+
+class SwiGLUMlpFn : public torch::autograd::Function<SwiGLUMlpFn> {
  public:
-  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& gate_up, int64_t dim) {
-    auto [gate, up] = split_gate_up(gate_up, dim);
-    ctx->save_for_backward({gate_up});
-    ctx->saved_data["dim"] = dim;
-    return torch::silu(gate).mul_(up);
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x,
+                               const torch::Tensor& w_gate_up, const torch::Tensor& w_down,
+                               bool rows_major) {
+    const int64_t dim = rows_major ? 1 : 0;
+    const auto gate_up = rows_major ? torch::mm(x, w_gate_up.t()) : torch::mm(w_gate_up, x);
+    const auto act = swiglu_forward(gate_up, dim);
+    ctx->save_for_backward({x, w_gate_up, w_down, gate_up});
+    ctx->saved_data["rows_major"] = rows_major;
+    return rows_major ? torch::mm(act, w_down.t()) : torch::mm(w_down, act);
   }
 
   static tensor_list backward(AutogradContext* ctx, tensor_list grad_outputs) {
-    const auto gate_up = ctx->get_saved_variables()[0];
-    const int64_t dim = ctx->saved_data["dim"].toInt();
-    const auto& grad = grad_outputs[0];
+    const auto saved = ctx->get_saved_variables();
+    const auto& x = saved[0];
+    const auto& w_gate_up = saved[1];
+    const auto& w_down = saved[2];
+    const auto& gate_up = saved[3];
+    const bool rows_major = ctx->saved_data["rows_major"].toBool();
+    const int64_t dim = rows_major ? 1 : 0;
+    const auto grad = grad_outputs[0].contiguous();
     auto [gate, up] = split_gate_up(gate_up, dim);
+
+    const auto silu = torch::silu(gate);
+    const auto act = silu * up;  // recomputed instead of saved
+    const auto d_act = rows_major ? torch::mm(grad, w_down) : torch::mm(w_down.t(), grad);
+    const auto d_w_down = rows_major ? torch::mm(grad.t(), act) : torch::mm(grad, act.t());
     auto d_gate_up = torch::empty_like(gate_up);
     auto [d_gate, d_up] = split_gate_up(d_gate_up, dim);
-    auto sig = torch::sigmoid(gate);
-    auto silu = gate * sig;
-    torch::mul_out(d_up, grad, silu);
-    // silu'(g) = sig * (1 + g * (1 - sig))
-    auto dsilu = torch::rsub(sig, 1.0).mul_(gate).add_(1.0).mul_(sig);
-    torch::mul_out(d_gate, grad, up);
-    d_gate.mul_(dsilu);
-    return {d_gate_up, torch::Tensor()};
+    torch::mul_out(d_up, d_act, silu);
+    torch::mul_out(d_gate, d_act, up);
+    at::silu_backward_out(d_gate, d_gate, gate);  // in place: d_gate *= silu'(gate)
+    const auto d_w_gate_up = rows_major ? torch::mm(d_gate_up.t(), x) : torch::mm(d_gate_up, x.t());
+    const auto d_x = rows_major ? torch::mm(d_gate_up, w_gate_up) : torch::mm(w_gate_up.t(), d_gate_up);
+    return {d_x, d_w_gate_up, d_w_down, torch::Tensor()};
   }
 };
 
 }  // namespace
+
+torch::Tensor swiglu_mlp(const torch::Tensor& x, const torch::Tensor& w_gate_up,
+                         const torch::Tensor& w_down, bool rows_major) {
+  const bool graph = torch::GradMode::is_enabled() &&
+                     (x.requires_grad() || w_gate_up.requires_grad() || w_down.requires_grad());
+  if (graph) return SwiGLUMlpFn::apply(x, w_gate_up, w_down, rows_major);
+  if (rows_major) {
+    return torch::mm(swiglu_forward(torch::mm(x, w_gate_up.t()), 1), w_down.t());
+  }
+  return torch::mm(w_down, swiglu_forward(torch::mm(w_gate_up, x), 0));
+}
 
 torch::Tensor residual_rms_norm(const torch::Tensor& a, const torch::Tensor& b, double eps,
                                 int64_t dim) {
   if (needs_graph(a, b)) return ResidualRmsNormFn::apply(a, b, eps, dim);
   auto y = normalise_sum(a, b, eps, dim).first;
   return y.to(a.scalar_type());
-}
-
-torch::Tensor swiglu_activation(const torch::Tensor& gate_up, int64_t dim) {
-  if (dim < 0) dim += gate_up.dim();
-  if (torch::GradMode::is_enabled() && gate_up.requires_grad()) {
-    return SwiGLUActivationFn::apply(gate_up, dim);
-  }
-  auto [gate, up] = split_gate_up(gate_up, dim);
-  return torch::silu(gate).mul_(up);
 }
 
 torch::Tensor bidirectional_attention(const torch::Tensor& q, const torch::Tensor& k,

@@ -14,9 +14,14 @@ namespace trm {
 torch::Tensor residual_rms_norm(const torch::Tensor& a, const torch::Tensor& b, double eps,
                                 int64_t dim);
 
-// silu(gate) * up where gate and up are the two halves of `gate_up` along `dim` (gate first).
-// gate_up must be contiguous. Backward saves gate_up only.
-torch::Tensor swiglu_activation(const torch::Tensor& gate_up, int64_t dim);
+// The whole SwiGLU MLP on 2-D activations, with an autograd function that saves only x and the
+// gate/up projection and recomputes the activation in backward (saves one [rows, inter] tensor
+// per call and several elementwise passes). Two layouts:
+//   rows_major (x [rows, in]):  down(silu(g) * u) with (g | u) = x W_gu^T  -> [rows, out]
+//   !rows_major (x [in, cols]): W_d (silu(g) * u) with (g ; u) = W_gu x    -> [out, cols]
+// The second is the token-mixing MLP (mlp_t) applied to activations laid out [positions, B*H].
+torch::Tensor swiglu_mlp(const torch::Tensor& x, const torch::Tensor& w_gate_up,
+                         const torch::Tensor& w_down, bool rows_major);
 
 // softmax(q k^T / sqrt(head_dim)) v without mask; q, k, v [batch, heads, seq, head_dim].
 // scaled_dot_product_attention on LibTorch >= 2.0, the plain formula on 1.13.

@@ -135,8 +135,13 @@ SwiGLUImpl::SwiGLUImpl(int64_t hidden_size, double expansion)
 }
 
 torch::Tensor SwiGLUImpl::forward(const torch::Tensor& x) {
-  const auto gate_up = gate_up_proj->forward(x);  // [..., 2 * inter]
-  return down_proj->forward(swiglu_activation(gate_up, /*dim=*/-1));
+  const auto dtype = x.scalar_type();
+  const int64_t hidden = x.size(-1);
+  auto sizes = x.sizes().vec();
+  const auto out = swiglu_mlp(x.reshape({-1, hidden}), gate_up_proj->weight.to(dtype),
+                              down_proj->weight.to(dtype), /*rows_major=*/true);
+  sizes.back() = out.size(1);
+  return out.view(sizes);
 }
 
 torch::Tensor SwiGLUImpl::forward_dim1(const torch::Tensor& x) {
@@ -147,9 +152,8 @@ torch::Tensor SwiGLUImpl::forward_dim1(const torch::Tensor& x) {
   const int64_t features = x.size(2);
   const auto dtype = x.scalar_type();
   const auto xt = x.permute({1, 0, 2}).reshape({hidden, batch * features});
-  const auto gate_up = torch::mm(gate_up_proj->weight.to(dtype), xt);  // [2 * inter, B * F]
-  const auto act = swiglu_activation(gate_up, /*dim=*/0);              // [inter, B * F]
-  const auto out = torch::mm(down_proj->weight.to(dtype), act);        // [hidden, B * F]
+  const auto out = swiglu_mlp(xt, gate_up_proj->weight.to(dtype), down_proj->weight.to(dtype),
+                              /*rows_major=*/false);  // [hidden, batch * features]
   return out.view({hidden, batch, features}).permute({1, 0, 2});
 }
 
