@@ -231,19 +231,22 @@ ArcConvertReport convert_arc(const ArcConvertOptions& options) {
             "give either --input-prefix with --subsets or --input-dirs", "see trm-convert arc --help");
   ProgressBar load_bar("loading", 1, false);
 
-  // 1. Load every subset (validated), in the order given.
+  // 1. Check the test sets name input subsets (before any loading), then load every subset
+  //    (validated), in the order given.
+  {
+    std::set<std::string> names(options.subsets.begin(), options.subsets.end());
+    for (const auto& dir : options.input_dirs) names.insert(arc_task_dir_subset_name(dir));
+    for (const auto& t : options.test_sets) {
+      TRM_CHECK(names.count(t) == 1, "test set '" << t << "' is not among the input subsets",
+                "--test-set names one of the --subsets (or an --input-dirs directory name)");
+    }
+  }
   std::vector<ArcSubset> subsets;
   if (!options.input_prefix.empty()) {
     TRM_CHECK(!options.subsets.empty(), "--input-prefix needs --subsets", "e.g. --subsets training evaluation concept");
     for (const auto& name : options.subsets) subsets.push_back(load_arc_kaggle_subset(options.input_prefix, name));
   } else {
     for (const auto& dir : options.input_dirs) subsets.push_back(load_arc_task_dir(dir));
-  }
-  std::set<std::string> subset_names;
-  for (const auto& s : subsets) subset_names.insert(s.name);
-  for (const auto& t : options.test_sets) {
-    TRM_CHECK(subset_names.count(t) == 1, "test set '" << t << "' is not among the input subsets",
-              "--test-set names one of the --subsets (or an --input-dirs directory name)");
   }
   const std::set<std::string> test_sets(options.test_sets.begin(), options.test_sets.end());
 

@@ -187,6 +187,11 @@ ArcSubset load_arc_kaggle_subset(const std::string& prefix, const std::string& s
   return out;
 }
 
+std::string arc_task_dir_subset_name(const std::string& dir) {
+  const fs::path p = fs::path(dir).lexically_normal();
+  return p.filename().empty() ? p.parent_path().filename().string() : p.filename().string();
+}
+
 ArcSubset load_arc_task_dir(const std::string& dir) {
   TRM_CHECK(fs::is_directory(dir), "ARC task directory " << dir << " not found",
             "--input-dirs takes directories of <id>.json files (e.g. ARC-AGI/data/training)");
@@ -198,8 +203,7 @@ ArcSubset load_arc_task_dir(const std::string& dir) {
   TRM_CHECK(!files.empty(), "ARC task directory " << dir << " holds no .json files",
             "--input-dirs takes directories of <id>.json files (e.g. ARC-AGI/data/training)");
   ArcSubset out;
-  out.name = fs::path(dir).lexically_normal().filename().string();
-  if (out.name.empty()) out.name = fs::path(dir).lexically_normal().parent_path().filename().string();
+  out.name = arc_task_dir_subset_name(dir);
   for (const auto& f : files) {
     const JsonValue v = parse_json_file(f.string());
     out.puzzles.push_back(puzzle_from_json(f.stem().string(), v, f.string(), true));

@@ -2,6 +2,8 @@
 // HDF5 dataset layout of datasets/SCHEMA.md. Thin main over trm_data: parse the subcommand's
 // flags, run the converter (progress bar on stderr), print a summary. Exit codes: 0 success,
 // 1 bad input or failed conversion (nothing is left at --output), 2 bad command line.
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -110,6 +112,9 @@ trm::DatasetWriterOptions writer_options(const Flags& f) {
   return w;
 }
 
+// The bar redraws one line with \r: only for a terminal, never into logs.
+bool show_progress(const Flags& f) { return f.count("quiet") == 0 && ::isatty(2) == 1; }
+
 std::set<std::string> with(std::set<std::string> a, const std::set<std::string>& b) {
   a.insert(b.begin(), b.end());
   return a;
@@ -139,7 +144,7 @@ int run_arc(int argc, char** argv) {
   o.puzzle_identifiers_start = static_cast<int>(int_flag(f, "puzzle-identifiers-start", 1));
   o.only_puzzles = list_flag(f, "puzzles");
   o.threads = static_cast<int>(int_flag(f, "threads", 2));
-  o.progress = f.count("quiet") == 0;
+  o.progress = show_progress(f);
   o.writer = writer_options(f);
   const trm::ArcConvertReport r = trm::convert_arc(o);
   std::printf("trm-convert arc: wrote %s (%.1f MB) in %.1f s\n", o.writer.output_dir.c_str(), r.bytes / 1e6,
@@ -183,7 +188,7 @@ int run_sudoku(int argc, char** argv) {
   if (o.generate == 0 && o.train_csv.empty()) throw UsageError("give --train-csv/--test-csv or --generate N");
   o.seed = static_cast<uint64_t>(int_flag(f, "seed", 0));
   o.threads = static_cast<int>(int_flag(f, "threads", 2));
-  o.progress = f.count("quiet") == 0;
+  o.progress = show_progress(f);
   o.writer = writer_options(f);
   print_simple("sudoku", o.writer.output_dir, trm::convert_sudoku(o));
   return 0;
@@ -206,7 +211,7 @@ int run_maze(int argc, char** argv) {
   if (o.generate == 0 && o.train_csv.empty()) throw UsageError("give --train-csv/--test-csv or --generate N");
   o.seed = static_cast<uint64_t>(int_flag(f, "seed", 0));
   o.threads = static_cast<int>(int_flag(f, "threads", 2));
-  o.progress = f.count("quiet") == 0;
+  o.progress = show_progress(f);
   o.writer = writer_options(f);
   print_simple("maze", o.writer.output_dir, trm::convert_maze(o));
   return 0;

@@ -35,6 +35,8 @@ struct ArcSubset {
 ArcSubset load_arc_kaggle_subset(const std::string& prefix, const std::string& subset);
 // Directory of <id>.json files with "train" and "test" (outputs required), sorted by id.
 ArcSubset load_arc_task_dir(const std::string& dir);
+// The subset name of a task directory: its last path component ("data/training/" -> "training").
+std::string arc_task_dir_subset_name(const std::string& dir);
 
 // Grid from JSON [[...], ...]; `where` prefixes error messages (file, puzzle, field).
 Grid arc_grid_from_json(const JsonValue& v, const std::string& where);
