@@ -76,6 +76,8 @@ struct Variant {
   DataShape shape;
 };
 
+void PrintTo(const Variant& v, std::ostream* os) { *os << v.name; }
+
 Variant attn_rope() {
   Variant v{"attn_rope", {}, {}};
   v.arch.hidden_size = 8;
@@ -125,7 +127,8 @@ class ModelGolden : public ::testing::TestWithParam<Variant> {};
 
 TEST(ModelGoldenInit, SeededInitDrawsTheReferenceNumbers) {
   H5File f(kGoldenFile);
-  ASSERT_TRUE(f.ok()) << kGoldenFile << " (regenerate: /usr/bin/python3 tools/golden/gen_model_golden.py)";
+  ASSERT_TRUE(f.ok()) << kGoldenFile
+                      << " (regenerate: /usr/bin/python3 tools/golden/gen_model_golden.py)";
   const Variant v = attn_rope();
   torch::manual_seed(0);
   TinyRecursiveModel model(v.arch, v.shape);
