@@ -7,6 +7,10 @@
 
 namespace trm {
 
+std::vector<std::string> dataset_identifier_names(const std::vector<std::string>& dirs) {
+  return read_identifiers(dirs);
+}
+
 ArcTestPuzzles arc_test_puzzles_from(const std::vector<ArcPuzzle>& puzzles) {
   ArcTestPuzzles out;
   for (const auto& p : puzzles) {

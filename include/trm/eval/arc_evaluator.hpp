@@ -17,6 +17,11 @@
 
 namespace trm {
 
+// identifiers.json of the dataset directories (merged index-wise): identifier -> puzzle name.
+// (Re-exported here so that programs holding the model headers need not include the data
+// reader's headers.)
+std::vector<std::string> dataset_identifier_names(const std::vector<std::string>& dirs);
+
 // The dataset's test puzzles (test_puzzles.json) as voting needs them.
 ArcTestPuzzles arc_test_puzzles_from(const std::vector<ArcPuzzle>& puzzles);
 
