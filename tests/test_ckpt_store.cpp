@@ -262,6 +262,8 @@ TEST(CkptResumePolicy, RefusesModelChangesAndReportsTheRest) {
 
   const std::string new_shape =
       "lr = 0.0002\nepochs = 10\nrun_name = \"a\"\n[arch]\nhidden_size = 128\nL_cycles = 6\n";
+  EXPECT_TRUE(is_resume_locked_key("global_batch_size"));
+  EXPECT_FALSE(is_resume_locked_key("eval_interval"));
   try {
     check_resume_config(saved, new_shape, "ck.h5");
     FAIL() << "a model change was accepted";

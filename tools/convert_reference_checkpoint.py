@@ -60,9 +60,9 @@ def array_to_tensor(a, torch_dtype):
     return torch.from_numpy(np.array(a).view(np.int16)).view(RAW_BACK[torch_dtype])
 
 
-def write_trm_checkpoint(path, tensors, ints=None, floats=None, texts=None):
-    """tensors: {group: {name: torch.Tensor}}; ints/floats under /state; texts at the root.
-    Written to a temporary name and renamed, like trm-dist does."""
+def write_trm_checkpoint(path, tensors, ints=None, floats=None, texts=None, blobs=None):
+    """tensors: {group: {name: torch.Tensor}}; ints/floats/blobs (bytes) under /state; texts at
+    the root. Written to a temporary name and renamed, like trm-dist does."""
     items = {}
     for group, named in tensors.items():
         for name, t in named.items():
@@ -72,6 +72,8 @@ def write_trm_checkpoint(path, tensors, ints=None, floats=None, texts=None):
         items[f"state/{key}"] = (np.array(v, dtype=np.int64), None)
     for key, v in (floats or {}).items():
         items[f"state/{key}"] = (np.array(v, dtype=np.float64), None)
+    for key, blob in (blobs or {}).items():
+        items[f"state/{key}"] = (np.frombuffer(bytes(blob), dtype=np.uint8), None)
     for key, text in (texts or {}).items():
         items[key] = (np.frombuffer(text.encode(), dtype=np.uint8), None)
     tmp = os.path.join(os.path.dirname(os.path.abspath(path)), "." + os.path.basename(path) + ".tmp")
@@ -97,8 +99,9 @@ def _attr_str(v):
     return v.decode() if isinstance(v, (bytes, np.bytes_)) else str(v)
 
 
-def read_trm_checkpoint(path, verify=True):
-    """-> (tensors {group: {name: tensor}}, ints, floats, texts). Raises ValueError if damaged."""
+def read_trm_checkpoint(path, verify=True, with_blobs=False):
+    """-> (tensors {group: {name: tensor}}, ints, floats, texts[, blobs]). Raises ValueError if
+    damaged."""
     with h5py.File(path, "r") as f:
         if _attr_str(f.attrs.get("format", b"")) != FORMAT_NAME:
             raise ValueError(f"{path} is not a trm-dist checkpoint")
@@ -106,7 +109,7 @@ def read_trm_checkpoint(path, verify=True):
             raise ValueError(f"{path} has format version {f.attrs.get('format_version')}")
         paths = []
         f.visititems(lambda name, obj: paths.append(name) if isinstance(obj, h5py.Dataset) else None)
-        tensors, ints, floats, texts, crc = {}, {}, {}, {}, 0
+        tensors, ints, floats, texts, blobs, crc = {}, {}, {}, {}, {}, 0
         for p in sorted(paths):
             ds = f[p]
             arr = ds[()]
@@ -120,12 +123,16 @@ def read_trm_checkpoint(path, verify=True):
                     ints[key] = int(arr)
                 elif arr.dtype == np.float64 and arr.ndim == 0:
                     floats[key] = float(arr)
+                elif arr.dtype == np.uint8 and arr.ndim == 1:
+                    blobs[key] = bytes(arr)
             else:
                 group, name = p.rsplit("/", 1)
                 torch_dtype = _attr_str(ds.attrs["torch_dtype"]) if "torch_dtype" in ds.attrs else None
                 tensors.setdefault(group, {})[name] = array_to_tensor(arr, torch_dtype)
         if verify and crc != int(f.attrs["checksum_crc32"]):
             raise ValueError(f"{path} is damaged: CRC32 {crc} != stored {int(f.attrs['checksum_crc32'])}")
+    if with_blobs:
+        return tensors, ints, floats, texts, blobs
     return tensors, ints, floats, texts
 
 

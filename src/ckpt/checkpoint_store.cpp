@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "trm/common/error.hpp"
+#include "trm/dist/communicator.hpp"
 
 namespace trm {
 namespace fs = std::filesystem;
@@ -168,6 +169,29 @@ std::optional<std::string> resolve_resume_path(const std::string& resume_arg,
   TRM_CHECK(problem.empty(), "--resume " << resume_arg << ": " << problem,
             "use --resume auto to take the newest valid checkpoint instead");
   return resume_arg;
+}
+
+std::optional<std::string> agree_resume_path(const std::string& resume_arg,
+                                             const std::string& checkpoint_dir,
+                                             Communicator& comm, std::ostream& log) {
+  // Message: "n" (no checkpoint), "p<path>" or "e<message>\x1f<hint>".
+  std::string message;
+  if (comm.rank() == 0) {
+    try {
+      const auto path = resolve_resume_path(resume_arg, checkpoint_dir, log);
+      message = path ? "p" + *path : "n";
+    } catch (const Error& e) {
+      message = "e" + e.message() + "\x1f" + e.hint();
+    }
+  }
+  comm.broadcast_string(message, 0);
+  TRM_CHECK(!message.empty(), "resume: no answer from rank 0", "report this as a bug");
+  if (message[0] == 'e') {
+    const size_t nl = message.find('\x1f');
+    TRM_FAIL(message.substr(1, nl - 1), message.substr(nl + 1));
+  }
+  if (message[0] == 'n') return std::nullopt;
+  return message.substr(1);
 }
 
 }  // namespace trm

@@ -1,5 +1,5 @@
 // Resume compatibility: both configs are flattened to "dotted.key" -> printed TOML value and
-// compared; arch.* keys are refused, the rest is reported. Working on the TOML text (rather than
+// compared; arch.* keys and global_batch_size are refused, the rest is reported. Working on the TOML text (rather than
 // on TrainConfig fields) keeps this independent of which keys a given trm-dist version has.
 #include "trm/ckpt/resume_policy.hpp"
 
@@ -63,20 +63,23 @@ std::vector<ConfigChange> diff_config_toml(const std::string& saved_toml,
   return changes;
 }
 
-bool is_model_shape_key(const std::string& key) { return key.rfind("arch.", 0) == 0; }
+bool is_resume_locked_key(const std::string& key) {
+  return key.rfind("arch.", 0) == 0 || key == "global_batch_size";
+}
 
 std::vector<ConfigChange> check_resume_config(const std::string& saved_toml,
                                               const std::string& current_toml,
                                               const std::string& checkpoint_path) {
   std::vector<ConfigChange> allowed, refused;
   for (auto& change : diff_config_toml(saved_toml, current_toml))
-    (is_model_shape_key(change.key) ? refused : allowed).push_back(change);
+    (is_resume_locked_key(change.key) ? refused : allowed).push_back(change);
   if (!refused.empty()) {
     std::ostringstream os;
     for (size_t i = 0; i < refused.size(); ++i)
       os << (i ? ", " : "") << refused[i].key << " " << refused[i].saved << " -> "
          << refused[i].current;
-    TRM_FAIL("cannot resume from " << checkpoint_path << ": the model changed (" << os.str() << ")",
+    TRM_FAIL("cannot resume from " << checkpoint_path << ": the model or batch changed (" << os.str()
+                                  << ")",
              "resume with the checkpoint's arch settings, or start a new run that takes only its "
              "weights with --init-from " + checkpoint_path);
   }

@@ -1,11 +1,13 @@
 // trm-dist: data-parallel training of a Tiny Recursive Model.
 //   mpirun -np N trm-dist --config configs/X.toml [key=value ...]     (or srun, or no launcher)
 // Exit codes: 0 done; 1 runtime failure (all ranks are aborted so none hangs); 2 bad command
-// line or config (reported once by rank 0, every rank exits cleanly).
+// line or config (reported once by rank 0, every rank exits cleanly); 128+signal after SIGTERM or
+// SIGUSR1 (a checkpoint was written; resume with --resume auto).
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "trm/ckpt/stop_signal.hpp"
 #include "trm/common/error.hpp"
 #include "trm/config/config_loader.hpp"
 #include "trm/dist/communicator.hpp"
@@ -13,7 +15,16 @@
 
 namespace {
 
-const char* kUsage = "usage: trm-dist --config FILE.toml [key=value ...]   (e.g. arch.L_cycles=4 lr=3e-4)\n";
+const char* kUsage =
+    "usage: trm-dist --config FILE.toml [--resume auto|PATH] [--init-from CHECKPOINT] [key=value ...]\n"
+    "       (e.g. arch.L_cycles=4 lr=3e-4)\n";
+
+// --resume VALUE, read by every rank from its own (identical) command line.
+std::string resume_argument(int argc, char** argv) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::string(argv[i]) == "--resume") return argv[i + 1];
+  return "";
+}
 
 // Rank 0 parses the command line and the config; every rank gets the resolved TOML or the error.
 bool load_config_everywhere(int argc, char** argv, trm::Communicator& comm, trm::TrainConfig* config) {
@@ -25,6 +36,8 @@ bool load_config_everywhere(int argc, char** argv, trm::Communicator& comm, trm:
       for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "--config" && i + 1 < argc) path = argv[++i];
+        else if (arg == "--resume" && i + 1 < argc) ++i;  // see resume_argument()
+        else if (arg == "--init-from" && i + 1 < argc) overrides.push_back("load_checkpoint=\"" + std::string(argv[++i]) + "\"");
         else if (arg == "--help" || arg == "-h") TRM_FAIL(kUsage, "");
         else if (arg.find('=') != std::string::npos && arg.rfind("--", 0) != 0) overrides.push_back(arg);
         else TRM_FAIL("unexpected argument '" << arg << "'\n" << kUsage, "overrides are written key=value");
@@ -59,6 +72,7 @@ torch::Device choose_device(const trm::TrainConfig& config, int local_rank) {
 
 int main(int argc, char** argv) {
   trm::MpiSession mpi(&argc, &argv);
+  trm::install_stop_signal_handlers();  // SIGTERM/SIGUSR1: checkpoint at the next step, exit 128+sig
   std::unique_ptr<trm::Communicator> control = trm::make_mpi_communicator();
   trm::TrainConfig config;
   if (!load_config_everywhere(argc, argv, *control, &config)) return 2;
@@ -74,7 +88,9 @@ int main(int argc, char** argv) {
     ctx.comm = comm.get();
     ctx.out = &std::cout;
     trm::Trainer trainer(config, ctx);
+    trainer.restore(resume_argument(argc, argv));
     trainer.run();
+    if (trainer.stop_signal() != 0) return trm::stop_exit_code(trainer.stop_signal());
   } catch (const std::exception& e) {
     std::cerr << "trm-dist: rank " << control->rank() << ": " << e.what() << std::endl;
     if (control->world_size() > 1) control->abort(1);  // peers may be blocked in a collective

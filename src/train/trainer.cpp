@@ -195,10 +195,12 @@ Metrics Trainer::train_step() {
                                                                  : c10::optional<at::Generator>());
   carry_ = std::move(out.carry);
   LossOutputs loss = (*loss_head_)(*carry_, out.outputs);
+  loss.loss = debug_poison_loss(loss.loss);  // tests only (debug_nan_at_step)
   (loss.loss * (1.0 / static_cast<double>(config_.global_batch_size))).backward();
   const auto t2 = Clock::now();
 
   if (bucketer_) bucketer_->all_reduce(*ctx_.comm);
+  if (!step_is_finite(loss.loss)) return Metrics{{"skipped_nonfinite", 1.0}};  // nan_policy skip
   const auto t3 = Clock::now();
 
   const double lr = cosine_schedule_with_warmup(step_, config_.lr, config_.lr_warmup_steps, total_steps_,
@@ -358,6 +360,7 @@ CheckpointContent Trainer::checkpoint_content() {
     c.blobs["rng/rank" + std::to_string(r)] =
         std::vector<uint8_t>(s.data_ptr<uint8_t>(), s.data_ptr<uint8_t>() + per_rank);
   }
+  add_resume_state(c);
   c.texts["config"] = to_toml(config_);
   return c;
 }
@@ -365,7 +368,7 @@ CheckpointContent Trainer::checkpoint_content() {
 std::string Trainer::save_checkpoint(std::optional<double> eval_metric) {
   CheckpointContent content = checkpoint_content();
   if (ctx_.rank != 0) return "";
-  CheckpointStore store(CheckpointStoreOptions{config_.checkpoint_path, 3, true});
+  CheckpointStore store(CheckpointStoreOptions{config_.checkpoint_path, config_.checkpoint_keep_last, true});
   return store.save(content, step_, eval_metric);
 }
 
@@ -394,7 +397,7 @@ Metrics Trainer::run() {
   };
 
   bool done = step_ >= step_limit;
-  for (int64_t iter = 0; iter < total_iters && !done; ++iter) {
+  for (int64_t iter = first_iteration(epochs_per_iter); iter < total_iters && !done; ++iter) {
     const int64_t end_epoch = (iter + 1) * epochs_per_iter;
     while (step_ < step_limit) {
       if (!pending_) pending_ = data_->next_train();
@@ -402,6 +405,7 @@ Metrics Trainer::run() {
       Metrics m = train_step();
       append_jsonl("train", m);
       print_progress(m);
+      if (at_step_boundary()) return last_eval;  // stop signal: checkpoint written
     }
     done = step_ >= step_limit;
     if (iter >= config_.min_eval_interval || done) eval_and_save(done || iter + 1 == total_iters);

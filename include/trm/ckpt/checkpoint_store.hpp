@@ -16,6 +16,8 @@
 
 namespace trm {
 
+class Communicator;
+
 struct CheckpointStoreOptions {
   std::string dir;
   int64_t keep_last = 3;          // >= 1: step files kept besides the best one
@@ -63,5 +65,11 @@ std::optional<std::string> find_latest_valid_checkpoint(const std::string& dir,
 std::optional<std::string> resolve_resume_path(const std::string& resume_arg,
                                                const std::string& checkpoint_dir,
                                                std::ostream& log);
+
+// Collective: rank 0 runs resolve_resume_path (writing to `log`) and every rank returns the same
+// path, or throws the same trm::Error.
+std::optional<std::string> agree_resume_path(const std::string& resume_arg,
+                                             const std::string& checkpoint_dir,
+                                             Communicator& comm, std::ostream& log);
 
 }  // namespace trm

@@ -1,8 +1,9 @@
 // What may change between a checkpoint and the run that resumes it. The resolved config stored
 // in /config is compared key by key with the new one: keys that change the model's tensors or
-// its computation (every arch.* key) and the dataset shape are refused with one message naming
-// them all; everything else (schedule, lr, epochs, eval_interval, paths, ...) is allowed and
-// returned so the coordinator can log it.
+// its computation (every arch.* key), global_batch_size (the ACT carry and the sampler position
+// are per global batch) and the dataset shape are refused with one message naming them all;
+// everything else (schedule, lr, epochs, eval_interval, paths, ...) is allowed and returned so
+// the coordinator can log it.
 #pragma once
 
 #include <string>
@@ -23,8 +24,9 @@ struct ConfigChange {
 std::vector<ConfigChange> diff_config_toml(const std::string& saved_toml,
                                            const std::string& current_toml);
 
-// True for keys whose change makes a checkpoint unusable for --resume (arch.*).
-bool is_model_shape_key(const std::string& key);
+// True for keys whose change makes a checkpoint unusable for --resume (arch.*,
+// global_batch_size).
+bool is_resume_locked_key(const std::string& key);
 
 // Throws trm::Error naming `checkpoint_path` and every refused key (saved -> current) with the
 // hint to use --init-from for a new model shape. Returns the allowed changes.

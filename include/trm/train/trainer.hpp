@@ -77,6 +77,16 @@ class Trainer {
   // Everything a checkpoint holds (collective; complete on rank 0).
   CheckpointContent checkpoint_content();
 
+  // --- Resume, --init-from and stopping (src/train/trainer_checkpoint.cpp) ---
+  // Collective, before run(): `resume_arg` as --resume ("", "auto", a file or a folder) restores
+  // everything for an exact continuation; otherwise config.load_checkpoint (--init-from) loads
+  // weights only (EMA weights when the file has them; puzzle table resized by mean if needed).
+  void restore(const std::string& resume_arg);
+  void restore_checkpoint(const std::string& path);
+  void init_from_checkpoint(const std::string& path);
+  // The signal (SIGTERM/SIGUSR1) on which run() stopped after checkpointing, or 0.
+  int stop_signal() const { return stop_signal_; }
+
   int64_t step() const { return step_; }
   int64_t total_steps() const { return total_steps_; }
   const TrainDataInfo& data_info() const { return data_->info(); }
@@ -93,6 +103,12 @@ class Trainer {
   void append_jsonl(const std::string& kind, const Metrics& metrics);
   void print_progress(const Metrics& m);
   ModelBatch to_model_batch(const BatchTensors& b) const;
+  // Checkpoint-side helpers (src/train/trainer_checkpoint.cpp).
+  void add_resume_state(CheckpointContent& c);   // generators and ACT carry, gathered
+  int64_t first_iteration(int64_t epochs_per_iter);
+  torch::Tensor debug_poison_loss(const torch::Tensor& loss) const;
+  bool step_is_finite(const torch::Tensor& loss);  // collective; false: skip this step
+  bool at_step_boundary();                         // collective; true: stop now
 
   TrainConfig config_;
   RunContext ctx_;
@@ -110,6 +126,7 @@ class Trainer {
   std::optional<BatchTensors> pending_;  // a batch read ahead at an epoch boundary
 
   int64_t step_ = 0;
+  int stop_signal_ = 0;
   int64_t total_steps_ = 0;
   int64_t epoch_ = 0;
   SamplerPosition next_position_;
