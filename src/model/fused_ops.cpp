@@ -1,6 +1,9 @@
 // Fused operations of the TRM block (see fused_ops.hpp).
 #include "fused_ops.hpp"
 
+#include "swiglu_kernel.hpp"
+
+#include <ATen/Parallel.h>
 #include <torch/version.h>
 
 #include <cmath>
@@ -60,10 +63,68 @@ std::pair<torch::Tensor, torch::Tensor> split_gate_up(const torch::Tensor& gate_
   return {gate_up.narrow(dim, 0, inter), gate_up.narrow(dim, inter, inter)};
 }
 
-// silu(g) * u for the halves of gate_up along `dim` (fresh tensor).
+// Row geometry of the gate/up halves of a contiguous gate_up tensor split along dim 1
+// ([rows, 2 * inter]: row r's gate at r * 2 * inter) or dim 0 ([2 * inter, cols]: gate rows first).
+struct GateUpRows {
+  int64_t rows, len, stride, up_offset;
+};
+GateUpRows gate_up_rows(const torch::Tensor& gate_up, int64_t dim) {
+  const int64_t inter = gate_up.size(dim) / 2;
+  if (dim == 1) return {gate_up.size(0), inter, 2 * inter, inter};
+  return {inter, gate_up.size(1), gate_up.size(1), inter * gate_up.size(1)};
+}
+
+bool use_float_kernel(const torch::Tensor& t) {
+  return t.device().is_cpu() && t.scalar_type() == torch::kFloat32 && t.is_contiguous() &&
+         t.dim() == 2;
+}
+
+// Rows per parallel task: about 64 KiB of floats per task.
+int64_t grain_rows(int64_t len) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, len)); }
+
+// silu(g) * u for the halves of gate_up along `dim` (fresh [.., inter] tensor).
 torch::Tensor swiglu_forward(const torch::Tensor& gate_up, int64_t dim) {
+  if (use_float_kernel(gate_up)) {
+    const auto geo = gate_up_rows(gate_up, dim);
+    auto act = torch::empty({geo.rows, geo.len}, gate_up.options());
+    const float* base = gate_up.data_ptr<float>();
+    float* out = act.data_ptr<float>();
+    at::parallel_for(0, geo.rows, grain_rows(geo.len), [&](int64_t begin, int64_t end) {
+      swiglu_forward_rows(base + begin * geo.stride, base + geo.up_offset + begin * geo.stride,
+                          geo.stride, end - begin, geo.len, out + begin * geo.len);
+    });
+    return act;
+  }
   auto [gate, up] = split_gate_up(gate_up, dim);
   return torch::silu(gate).mul_(up);
+}
+
+// Backward of the activation: fills d_gate_up and returns the recomputed activation.
+torch::Tensor swiglu_backward(const torch::Tensor& gate_up, const torch::Tensor& d_act,
+                              int64_t dim, torch::Tensor& d_gate_up) {
+  d_gate_up = torch::empty_like(gate_up);
+  if (use_float_kernel(gate_up) && use_float_kernel(d_act)) {
+    const auto geo = gate_up_rows(gate_up, dim);
+    auto act = torch::empty({geo.rows, geo.len}, gate_up.options());
+    const float* base = gate_up.data_ptr<float>();
+    const float* dact = d_act.data_ptr<float>();
+    float* out = act.data_ptr<float>();
+    float* dbase = d_gate_up.data_ptr<float>();
+    at::parallel_for(0, geo.rows, grain_rows(geo.len), [&](int64_t begin, int64_t end) {
+      const int64_t off = begin * geo.stride;
+      swiglu_backward_rows(base + off, base + geo.up_offset + off, geo.stride,
+                           dact + begin * geo.len, end - begin, geo.len, out + begin * geo.len,
+                           dbase + off, dbase + geo.up_offset + off);
+    });
+    return act;
+  }
+  auto [gate, up] = split_gate_up(gate_up, dim);
+  auto [d_gate, d_up] = split_gate_up(d_gate_up, dim);
+  const auto silu = torch::silu(gate);
+  torch::mul_out(d_up, d_act, silu);
+  torch::mul_out(d_gate, d_act, up);
+  at::silu_backward_out(d_gate, d_gate, gate);  // in place: d_gate *= silu'(gate)
+  return silu.mul_(up);
 }
 
 class SwiGLUMlpFn : public torch::autograd::Function<SwiGLUMlpFn> {
@@ -88,19 +149,15 @@ class SwiGLUMlpFn : public torch::autograd::Function<SwiGLUMlpFn> {
     const bool rows_major = ctx->saved_data["rows_major"].toBool();
     const int64_t dim = rows_major ? 1 : 0;
     const auto grad = grad_outputs[0].contiguous();
-    auto [gate, up] = split_gate_up(gate_up, dim);
-
-    const auto silu = torch::silu(gate);
-    const auto act = silu * up;  // recomputed instead of saved
+    // The activation is recomputed here rather than saved by the forward pass.
     const auto d_act = rows_major ? torch::mm(grad, w_down) : torch::mm(w_down.t(), grad);
+    torch::Tensor d_gate_up;
+    const auto act = swiglu_backward(gate_up, d_act, dim, d_gate_up);
     const auto d_w_down = rows_major ? torch::mm(grad.t(), act) : torch::mm(grad, act.t());
-    auto d_gate_up = torch::empty_like(gate_up);
-    auto [d_gate, d_up] = split_gate_up(d_gate_up, dim);
-    torch::mul_out(d_up, d_act, silu);
-    torch::mul_out(d_gate, d_act, up);
-    at::silu_backward_out(d_gate, d_gate, gate);  // in place: d_gate *= silu'(gate)
-    const auto d_w_gate_up = rows_major ? torch::mm(d_gate_up.t(), x) : torch::mm(d_gate_up, x.t());
-    const auto d_x = rows_major ? torch::mm(d_gate_up, w_gate_up) : torch::mm(w_gate_up.t(), d_gate_up);
+    const auto d_w_gate_up =
+        rows_major ? torch::mm(d_gate_up.t(), x) : torch::mm(d_gate_up, x.t());
+    const auto d_x =
+        rows_major ? torch::mm(d_gate_up, w_gate_up) : torch::mm(w_gate_up.t(), d_gate_up);
     return {d_x, d_w_gate_up, d_w_down, torch::Tensor()};
   }
 };
