@@ -204,9 +204,10 @@ void write_dataset(const std::string& dir, int groups, int shards, uint64_t salt
   w.commit(1);
 }
 
-std::string open_error(const std::string& dir) {
+// Opens the train split (rows read from disk unless in_memory) and reads every row.
+std::string open_error(const std::string& dir, bool in_memory = false) {
   try {
-    PuzzleDataset ds(dir, "train");
+    PuzzleDataset ds(dir, "train", in_memory ? PuzzleDataset::kDefaultInMemoryBytes : 0);
     std::vector<int64_t> rows(ds.num_examples());
     for (int64_t i = 0; i < ds.num_examples(); ++i) rows[i] = i;
     std::vector<int32_t> in(rows.size() * 64), lab(rows.size() * 64);
@@ -256,9 +257,11 @@ TEST(DatasetReader, CorruptChunkIsNamed) {
     const std::string junk(4096, '\x5a');
     f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
   }
-  const std::string err = open_error(tmp / "a");
-  EXPECT_NE(err.find(shard), std::string::npos) << err;
-  EXPECT_NE(err.find("rebuild the dataset"), std::string::npos) << err;
+  for (const bool in_memory : {false, true}) {
+    const std::string err = open_error(tmp / "a", in_memory);
+    EXPECT_NE(err.find(shard), std::string::npos) << err;
+    EXPECT_NE(err.find("rebuild the dataset"), std::string::npos) << err;
+  }
 }
 
 TEST(DatasetReader, UnknownFormatVersionIsNamed) {

@@ -65,10 +65,12 @@ SyntheticDataset write_synthetic(const std::string& dir, int64_t groups, int sha
   return s;
 }
 
-TEST(PuzzleDataset, ShardsMergeIntoGlobalIndices) {
+class PuzzleDatasetModes : public ::testing::TestWithParam<int64_t> {};
+
+TEST_P(PuzzleDatasetModes, ShardsMergeIntoGlobalIndices) {
   TempDir tmp("ds");
   const SyntheticDataset s = write_synthetic(tmp / "d", 50, 4);
-  PuzzleDataset ds(tmp / "d", "train");
+  PuzzleDataset ds(tmp / "d", "train", GetParam());
   EXPECT_EQ(ds.num_groups(), s.groups);
   EXPECT_EQ(ds.num_puzzles(), s.puzzles);
   EXPECT_EQ(ds.num_examples(), s.examples);
@@ -91,6 +93,8 @@ TEST(PuzzleDataset, ShardsMergeIntoGlobalIndices) {
   EXPECT_EQ(ds.puzzle_of_example(ds.num_examples() - 1), ds.num_puzzles() - 1);
   EXPECT_EQ(read_identifiers(tmp / "d")[3], "c");
 }
+// Rows read from the shards (0 bytes in memory) and from memory.
+INSTANTIATE_TEST_SUITE_P(ReadModes, PuzzleDatasetModes, ::testing::Values(int64_t{0}, PuzzleDataset::kDefaultInMemoryBytes));
 
 std::vector<int64_t> global_rows(const std::shared_ptr<PuzzleDataset>& ds, int world, int64_t batch, int steps,
                                  SamplerPosition start = {}) {

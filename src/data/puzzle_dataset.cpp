@@ -4,6 +4,7 @@
 #include "trm/data/puzzle_dataset.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <numeric>
@@ -22,7 +23,10 @@ struct PuzzleDataset::Shard {
   h5::Handle file, inputs, labels;
   int64_t rows = 0;
   std::mutex mutex;  // one hyperslab read at a time per shard
+  // Whole shard in memory ([rows, seq_len] each) when the split is small; empty otherwise.
+  std::vector<uint8_t> mem_inputs, mem_labels;
 };
+
 
 namespace {
 
@@ -32,7 +36,8 @@ std::string rebuild_hint(const std::string& dir) {
 
 }  // namespace
 
-PuzzleDataset::PuzzleDataset(const std::vector<std::string>& dirs, const std::string& split)
+PuzzleDataset::PuzzleDataset(const std::vector<std::string>& dirs, const std::string& split,
+                             int64_t max_in_memory_bytes)
     : dirs_(dirs), split_(split) {
   h5::silence_errors();
   TRM_CHECK(!dirs.empty(), "no dataset directory given", "set data_paths in the config");
@@ -173,6 +178,23 @@ PuzzleDataset::PuzzleDataset(const std::vector<std::string>& dirs, const std::st
   }
   metadata_.mean_puzzle_examples =
       metadata_.total_puzzles > 0 ? static_cast<double>(metadata_.total_examples) / metadata_.total_puzzles : 0.0;
+
+  // In memory, a row costs a memcpy instead of a chunk decompression.
+  if (num_examples() * metadata_.seq_len * 2 <= max_in_memory_bytes) {
+    for (auto& shard : shards_) {
+      const size_t bytes = static_cast<size_t>(shard->rows * metadata_.seq_len);
+      shard->mem_inputs.resize(bytes);
+      shard->mem_labels.resize(bytes);
+      if (bytes == 0) continue;
+      for (int which = 0; which < 2; ++which) {
+        const hid_t d = which == 0 ? shard->inputs.get() : shard->labels.get();
+        TRM_CHECK(H5Dread(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                          which == 0 ? shard->mem_inputs.data() : shard->mem_labels.data()) >= 0,
+                  "cannot read " << shard->path << " (damaged file: its compressed data does not decode)",
+                  rebuild_hint(fs::path(shard->path).parent_path().parent_path().string()));
+      }
+    }
+  }
 }
 
 PuzzleDataset::~PuzzleDataset() = default;
@@ -211,7 +233,11 @@ void PuzzleDataset::read_examples(const int64_t* rows, int64_t n, int32_t* input
     buf_in.resize(static_cast<size_t>(count * seq));
     buf_lab.resize(static_cast<size_t>(count * seq));
     Shard& shard = *shards_[s];
-    {
+    if (!shard.mem_inputs.empty()) {
+      const size_t off = static_cast<size_t>((start - shard_first_example_[s]) * seq);
+      std::memcpy(buf_in.data(), shard.mem_inputs.data() + off, buf_in.size());
+      std::memcpy(buf_lab.data(), shard.mem_labels.data() + off, buf_lab.size());
+    } else {
       std::lock_guard<std::mutex> lock(shard.mutex);
       hsize_t offset[2] = {static_cast<hsize_t>(start - shard_first_example_[s]), 0};
       hsize_t counts[2] = {static_cast<hsize_t>(count), static_cast<hsize_t>(seq)};

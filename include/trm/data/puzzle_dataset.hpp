@@ -1,7 +1,8 @@
 // PuzzleDataset: read-only view of one split ("train" or "test") of one or more datasets written
 // by trm-convert (layout: datasets/SCHEMA.md). The index arrays (puzzle/group offsets,
 // identifiers) are loaded into memory and made global over all shards; example rows are read on
-// demand, so a rank touches only the rows it trains on. Opening validates every shard (format
+// demand (or held in memory when the split is small), so a rank touches only the rows it trains
+// on. Opening validates every shard (format
 // version, metadata agreement, index consistency) and throws trm::Error naming the file and
 // how to rebuild it. Thread-safe for concurrent read_examples() calls (HDF5 is serialised).
 #pragma once
@@ -17,11 +18,17 @@ namespace trm {
 
 class PuzzleDataset {
  public:
+  // Splits whose rows (inputs + labels) take at most this many bytes are read into memory at
+  // open (Sudoku, Maze, small ARC sets); larger ones are read row by row from the shards.
+  static constexpr int64_t kDefaultInMemoryBytes = int64_t{256} << 20;
+
   // dirs: dataset directories (trm-convert --output); several are concatenated group-wise and
   // must share seq_len, vocab_size, pad/ignore/blank ids. split: "train" or "test".
-  PuzzleDataset(const std::vector<std::string>& dirs, const std::string& split);
-  PuzzleDataset(const std::string& dir, const std::string& split)
-      : PuzzleDataset(std::vector<std::string>{dir}, split) {}
+  PuzzleDataset(const std::vector<std::string>& dirs, const std::string& split,
+                int64_t max_in_memory_bytes = kDefaultInMemoryBytes);
+  PuzzleDataset(const std::string& dir, const std::string& split,
+                int64_t max_in_memory_bytes = kDefaultInMemoryBytes)
+      : PuzzleDataset(std::vector<std::string>{dir}, split, max_in_memory_bytes) {}
   ~PuzzleDataset();
   PuzzleDataset(const PuzzleDataset&) = delete;
   PuzzleDataset& operator=(const PuzzleDataset&) = delete;
