@@ -130,7 +130,10 @@ ArcPuzzle augment_arc_puzzle(const ArcPuzzle& puzzle, const ArcAugmentation& aug
   return out;
 }
 
-std::vector<ArcAugmentation> arc_distinct_augmentations(const ArcPuzzle& puzzle, int num_aug, Rng* rng) {
+namespace {
+// The dedup loop; when `variants` is given it also keeps the augmented puzzles it had to build.
+std::vector<ArcAugmentation> distinct_augmentations(const ArcPuzzle& puzzle, int num_aug, Rng* rng,
+                                                    std::vector<ArcPuzzle>* variants) {
   std::vector<ArcAugmentation> out;
   if (num_aug <= 0) return out;
   std::set<PuzzleHash, PuzzleHashLess> seen{arc_puzzle_hash(puzzle)};
@@ -142,12 +145,19 @@ std::vector<ArcAugmentation> arc_distinct_augmentations(const ArcPuzzle& puzzle,
     rng->shuffle(perm.begin(), perm.end());
     aug.mapping[0] = 0;
     for (int c = 1; c < 10; ++c) aug.mapping[c] = perm[c - 1];
-    if (seen.insert(arc_puzzle_hash(augment_arc_puzzle(puzzle, aug))).second) {
+    ArcPuzzle candidate = augment_arc_puzzle(puzzle, aug);
+    if (seen.insert(arc_puzzle_hash(candidate)).second) {
       out.push_back(aug);
+      if (variants != nullptr) variants->push_back(std::move(candidate));
       if (static_cast<int>(out.size()) >= num_aug) break;
     }
   }
   return out;
+}
+}  // namespace
+
+std::vector<ArcAugmentation> arc_distinct_augmentations(const ArcPuzzle& puzzle, int num_aug, Rng* rng) {
+  return distinct_augmentations(puzzle, num_aug, rng, nullptr);
 }
 
 namespace {
@@ -186,10 +196,18 @@ void push_example(SplitRows* rows, const ArcExample& e, bool translate, Rng* rng
 BuiltGroup build_group(const SourcePuzzle& src, int num_aug, uint64_t seed) {
   Rng rng(seed, src.stream);
   BuiltGroup g;
-  g.augs = arc_distinct_augmentations(*src.puzzle, num_aug, &rng);
+  std::vector<ArcPuzzle> augmented;
+  g.augs = distinct_augmentations(*src.puzzle, num_aug, &rng, &augmented);
   const size_t variants = g.augs.size() + 1;
+  const size_t per_variant = src.puzzle->train.size() + src.puzzle->test.size();
+  g.train.inputs.reserve(variants * per_variant * kArcSeqLen);
+  g.train.labels.reserve(variants * per_variant * kArcSeqLen);
+  if (src.is_test_set) {
+    g.test.inputs.reserve(variants * src.puzzle->test.size() * kArcSeqLen);
+    g.test.labels.reserve(variants * src.puzzle->test.size() * kArcSeqLen);
+  }
   for (size_t v = 0; v < variants; ++v) {
-    const ArcPuzzle p = v == 0 ? *src.puzzle : augment_arc_puzzle(*src.puzzle, g.augs[v - 1]);
+    const ArcPuzzle& p = v == 0 ? *src.puzzle : augmented[v - 1];
     // Train split: all pairs of non-test puzzles, the train pairs of test-set puzzles.
     std::vector<const ArcExample*> train;
     for (const auto& e : p.train) train.push_back(&e);
