@@ -8,7 +8,7 @@ packages=(
   libtorch-dev              # LibTorch 1.13 (CPU)
   libopenblas0-openmp       # without it LibTorch's matmul falls back to reference BLAS (~30x slower)
   libopenmpi-dev openmpi-bin
-  libhdf5-dev hdf5-tools
+  libhdf5-dev hdf5-tools zlib1g-dev
   libtomlplusplus-dev
   googletest libgtest-dev
   python3 python3-torch python3-h5py python3-numpy  # golden-test generator, checkpoint interop
