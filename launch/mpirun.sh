@@ -5,7 +5,10 @@
 #   launch/mpirun.sh -np 2 configs/demo_sudoku6.toml          # one machine, CPU
 #
 # hosts.txt lists one "hostname slots=N" per line. Extra trm-dist flags (e.g. --resume auto) go
-# after the config. The environment of launch/env.sh is exported to every rank.
+# after the config. The environment of launch/env.sh is exported to every rank. TRM_BIN names
+# the folder of trm-dist (default: <repo>/build/bin).
+# Graceful stop: `kill -USR1 <pid of this script>` (it execs mpirun, which forwards SIGUSR1 to
+# every rank): trm-dist checkpoints at the next step and exits with 138; rerun with --resume auto.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=${TRM_REPO:-$(dirname "$here")}
@@ -28,7 +31,7 @@ if [[ $(id -u) -eq 0 ]]; then
 fi
 if [[ $np -gt $(nproc) ]]; then mpi_args+=(--oversubscribe); fi
 
-exec mpirun -np "$np" "${mpi_args[@]}" \
+exec mpirun -np "$np" ${mpi_args[@]+"${mpi_args[@]}"} \
   -x OMP_NUM_THREADS -x OMP_PROC_BIND -x OMP_PLACES -x NCCL_DEBUG -x NCCL_ASYNC_ERROR_HANDLING \
-  -x TORCH_NCCL_ASYNC_ERROR_HANDLING \
-  "$repo/build/bin/trm-dist" --config "$config" "$@"
+  -x TORCH_NCCL_ASYNC_ERROR_HANDLING -x OMPI_MCA_mpi_yield_when_idle \
+  "${TRM_BIN:-$repo/build/bin}/trm-dist" --config "$config" "$@"

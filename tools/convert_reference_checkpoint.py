@@ -182,6 +182,9 @@ def to_trm(ref_path, out_path, config_path=None, seq_len=None):
         with open(config_path) as fh:
             texts["config"] = fh.read()
     ints = dict(step=step, **infer_data_shape(state, seq_len))
+    if seq_len is None:
+        print("warning: no --seq-len: trm-eval needs /state/data.seq_len (900 ARC/maze, 81 Sudoku)",
+              file=sys.stderr)
     write_trm_checkpoint(out_path, tensors, ints=ints, texts=texts)
     print(f"wrote {out_path}: {sum(len(v) for v in tensors.values())} tensors, step {step}")
 
