@@ -224,7 +224,9 @@ Metrics Trainer::train_step() {
                                     : lr;
   const auto t4 = Clock::now();
 
-  Metrics m = postprocess_train_metrics(reduce_sums(loss.metrics, *ctx_.comm), config_.global_batch_size);
+  const torch::Tensor sums = reduce_sums(loss.metrics, *ctx_.comm);
+  window_raw_ = window_raw_.defined() ? window_raw_ + sums : sums;
+  Metrics m = postprocess_train_metrics(sums, config_.global_batch_size);
   m["lr"] = last_lr_;
   const auto t5 = Clock::now();
   using D = std::chrono::duration<double>;
@@ -237,31 +239,29 @@ Metrics Trainer::train_step() {
   return m;
 }
 
-void Trainer::print_progress(const Metrics& m) {
-  for (const auto& [k, v] : m) window_sums_[k] += v;
-  window_steps_ += 1;
+void Trainer::print_progress() {
   const bool last = step_ == total_steps_ || (config_.max_steps > 0 && step_ == config_.max_steps);
-  if (step_ % config_.log_interval != 0 && !last) return;
+  if ((step_ % config_.log_interval != 0 && !last) || !window_raw_.defined()) return;
+  const int64_t window_steps = step_ - last_print_step_;
   const double dt = seconds_since(last_print_time_);
-  const double steps_per_s = (step_ - last_print_step_) / std::max(dt, 1e-9);
+  const double steps_per_s = window_steps / std::max(dt, 1e-9);
   const int64_t end = config_.max_steps > 0 ? std::min(config_.max_steps, total_steps_) : total_steps_;
-  auto avg = [&](const char* k) { return window_sums_[k] / std::max<int64_t>(1, window_steps_); };
+  // Metrics over the whole window: sums over its steps, then the per-step post-processing with
+  // window_steps * global_batch_size samples (so steps where nothing halted do not count as 0).
+  Metrics w = postprocess_train_metrics(window_raw_, config_.global_batch_size * std::max<int64_t>(1, window_steps));
   std::ostringstream os;
   os << "step " << step_ << "/" << end << " | epoch " << epoch_ << " | " << std::fixed << std::setprecision(2)
      << steps_per_s << " steps/s, " << std::setprecision(0) << steps_per_s * config_.global_batch_size
-     << " samples/s | loss " << std::setprecision(4) << avg("lm_loss") << " | exact " << std::setprecision(3)
-     << avg("exact_accuracy") << " | acc " << avg("accuracy") << " | steps " << std::setprecision(2) << avg("steps")
+     << " samples/s | loss " << std::setprecision(4) << w["lm_loss"] << " | exact " << std::setprecision(3)
+     << w["exact_accuracy"] << " | acc " << w["accuracy"] << " | steps " << std::setprecision(2) << w["steps"]
      << " | lr " << std::scientific << std::setprecision(2) << last_lr_ << " | ETA "
      << format_duration((end - step_) / std::max(steps_per_s, 1e-9));
   log_line(os.str());
-  Metrics window;
-  for (const auto& [k, v] : window_sums_) window[k] = v / std::max<int64_t>(1, window_steps_);
-  window["steps_per_s"] = steps_per_s;
-  window["samples_per_s"] = steps_per_s * config_.global_batch_size;
-  window["elapsed_s"] = seconds_since(start_time_);
-  append_jsonl("progress", window);
-  window_sums_.clear();
-  window_steps_ = 0;
+  w["steps_per_s"] = steps_per_s;
+  w["samples_per_s"] = steps_per_s * config_.global_batch_size;
+  w["elapsed_s"] = seconds_since(start_time_);
+  append_jsonl("progress", w);
+  window_raw_ = torch::Tensor();
   last_print_step_ = step_;
   last_print_time_ = Clock::now();
 }
@@ -404,7 +404,7 @@ Metrics Trainer::run() {
       if (pending_->position.epoch >= end_epoch) break;  // keep it for the next iteration
       Metrics m = train_step();
       append_jsonl("train", m);
-      print_progress(m);
+      print_progress();
       if (at_step_boundary()) return last_eval;  // stop signal: checkpoint written
     }
     done = step_ >= step_limit;

@@ -101,7 +101,7 @@ class Trainer {
   void broadcast_initial_state();
   void log_line(const std::string& line);
   void append_jsonl(const std::string& kind, const Metrics& metrics);
-  void print_progress(const Metrics& m);
+  void print_progress();
   ModelBatch to_model_batch(const BatchTensors& b) const;
   // Checkpoint-side helpers (src/train/trainer_checkpoint.cpp).
   void add_resume_state(CheckpointContent& c);   // generators and ACT carry, gathered
@@ -133,11 +133,10 @@ class Trainer {
   double last_lr_ = 0;
   std::ofstream jsonl_;
   StepTimes times_;
-  // Progress accounting (rank 0): metric sums since the last line.
+  // Progress accounting (rank 0).
   std::chrono::steady_clock::time_point start_time_, last_print_time_;
   int64_t last_print_step_ = 0;
-  Metrics window_sums_;
-  int64_t window_steps_ = 0;
+  torch::Tensor window_raw_;  // summed ActMetrics vectors since the last progress line
 };
 
 // The metrics of one step from the summed ActMetrics vector, as pretrain.py post-processes them:
