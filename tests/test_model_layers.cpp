@@ -159,15 +159,25 @@ TEST(ModelLayers, FusedOpsMatchPlainAutograd) {
     EXPECT_TRUE(torch::allclose(b32.grad().to(torch::kFloat64), b.grad(), 1e-4, 1e-5));
   }
   // SwiGLU MLP in both layouts against the plain composition; float64 takes the ATen path,
-  // float32 the fused loops (checked to float32 precision).
-  for (const auto dtype : {torch::kFloat64, torch::kFloat32})
+  // float32 the fused loops (checked to float32 precision), and 600 rows/columns with inter 512
+  // span three chunks of the cache-blocked float32 path.
+  struct Case {
+    torch::ScalarType dtype;
+    int64_t n, inter;
+  };
+  for (const Case c : {Case{torch::kFloat64, 37, 5}, Case{torch::kFloat32, 37, 5},
+                       Case{torch::kFloat32, 600, 512}})
   for (bool rows_major : {true, false}) {
+    const auto dtype = c.dtype;
     const bool f32 = dtype == torch::kFloat32;
     const double rtol = f32 ? 1e-5 : 1e-10;
     const auto o = opts.dtype(dtype);
-    auto x = torch::randn(rows_major ? std::vector<int64_t>{37, 4} : std::vector<int64_t>{4, 37}, o);
-    auto w_gu = torch::randn({10, 4}, o);  // inter 5
-    auto w_d = torch::randn({3, 5}, o);
+    auto x = torch::randn(rows_major ? std::vector<int64_t>{c.n, 4} : std::vector<int64_t>{4, c.n},
+                          o);
+    auto w_gu = torch::randn({2 * c.inter, 4}, o);
+    auto w_d = (torch::randn({3, c.inter}, o) / std::sqrt(static_cast<double>(c.inter)))
+                   .detach()
+                   .requires_grad_(true);
     auto fused = swiglu_mlp(x, w_gu, w_d, rows_major);
     const auto w = torch::randn(fused.sizes(), dtype);
     const auto g1 = torch::autograd::grad({(fused * w).sum()}, {x, w_gu, w_d});

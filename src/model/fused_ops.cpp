@@ -127,17 +127,74 @@ torch::Tensor swiglu_backward(const torch::Tensor& gate_up, const torch::Tensor&
   return silu.mul_(up);
 }
 
+// Rows (rows_major) or columns per chunk of the chunked MLP: the chunk's [.., 2 * inter]
+// projection (about 1 MiB) stays in cache between its GEMM, the activation and the down GEMM,
+// instead of a [rows, 2 * inter] tensor streaming through memory three times.
+int64_t chunk_size(int64_t inter) { return std::max<int64_t>(64, (1 << 18) / (2 * inter)); }
+
+// x [rows, in] -> [rows, out], in row chunks. When gate_up_full is given, the full projection is
+// also written there (kept for backward).
+torch::Tensor chunked_rows_forward(const torch::Tensor& x, const torch::Tensor& w_gate_up,
+                                   const torch::Tensor& w_down, torch::Tensor* gate_up_full) {
+  const int64_t rows = x.size(0);
+  const int64_t inter = w_down.size(1);
+  auto out = torch::empty({rows, w_down.size(0)}, x.options());
+  if (gate_up_full != nullptr) *gate_up_full = torch::empty({rows, 2 * inter}, x.options());
+  const auto w_gu_t = w_gate_up.t();
+  const auto w_d_t = w_down.t();
+  const int64_t chunk = chunk_size(inter);
+  for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
+    const int64_t n = std::min(chunk, rows - r0);
+    torch::Tensor gu;
+    if (gate_up_full != nullptr) {
+      gu = gate_up_full->narrow(0, r0, n);
+      torch::mm_out(gu, x.narrow(0, r0, n), w_gu_t);
+    } else {
+      gu = torch::mm(x.narrow(0, r0, n), w_gu_t);
+    }
+    auto o = out.narrow(0, r0, n);
+    torch::mm_out(o, swiglu_forward(gu, 1), w_d_t);
+  }
+  return out;
+}
+
+// x [in, cols] -> [out, cols], in column chunks. When gate_up_full is given, the full
+// projection is also copied there (kept for backward).
+torch::Tensor chunked_cols_forward(const torch::Tensor& x, const torch::Tensor& w_gate_up,
+                                   const torch::Tensor& w_down, torch::Tensor* gate_up_full) {
+  const int64_t cols = x.size(1);
+  const int64_t inter = w_down.size(1);
+  auto out = torch::empty({w_down.size(0), cols}, x.options());
+  if (gate_up_full != nullptr) *gate_up_full = torch::empty({2 * inter, cols}, x.options());
+  const int64_t chunk = chunk_size(inter);
+  for (int64_t c0 = 0; c0 < cols; c0 += chunk) {
+    const int64_t n = std::min(chunk, cols - c0);
+    const auto gu = torch::mm(w_gate_up, x.narrow(1, c0, n));  // [2 * inter, n] contiguous
+    if (gate_up_full != nullptr) gate_up_full->narrow(1, c0, n).copy_(gu);
+    auto o = out.narrow(1, c0, n);
+    torch::mm_out(o, w_down, swiglu_forward(gu, 0));
+  }
+  return out;
+}
+
 class SwiGLUMlpFn : public torch::autograd::Function<SwiGLUMlpFn> {
  public:
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x,
                                const torch::Tensor& w_gate_up, const torch::Tensor& w_down,
                                bool rows_major) {
-    const int64_t dim = rows_major ? 1 : 0;
-    const auto gate_up = rows_major ? torch::mm(x, w_gate_up.t()) : torch::mm(w_gate_up, x);
-    const auto act = swiglu_forward(gate_up, dim);
+    torch::Tensor gate_up;
+    torch::Tensor out;
+    if (use_float_kernel(x)) {
+      out = rows_major ? chunked_rows_forward(x, w_gate_up, w_down, &gate_up)
+                       : chunked_cols_forward(x, w_gate_up, w_down, &gate_up);
+    } else {
+      gate_up = rows_major ? torch::mm(x, w_gate_up.t()) : torch::mm(w_gate_up, x);
+      const auto act = swiglu_forward(gate_up, rows_major ? 1 : 0);
+      out = rows_major ? torch::mm(act, w_down.t()) : torch::mm(w_down, act);
+    }
     ctx->save_for_backward({x, w_gate_up, w_down, gate_up});
     ctx->saved_data["rows_major"] = rows_major;
-    return rows_major ? torch::mm(act, w_down.t()) : torch::mm(w_down, act);
+    return out;
   }
 
   static tensor_list backward(AutogradContext* ctx, tensor_list grad_outputs) {
@@ -169,6 +226,10 @@ torch::Tensor swiglu_mlp(const torch::Tensor& x, const torch::Tensor& w_gate_up,
   const bool graph = torch::GradMode::is_enabled() &&
                      (x.requires_grad() || w_gate_up.requires_grad() || w_down.requires_grad());
   if (graph) return SwiGLUMlpFn::apply(x, w_gate_up, w_down, rows_major);
+  if (use_float_kernel(x)) {
+    return rows_major ? chunked_rows_forward(x, w_gate_up, w_down, nullptr)
+                      : chunked_cols_forward(x, w_gate_up, w_down, nullptr);
+  }
   if (rows_major) {
     return torch::mm(swiglu_forward(torch::mm(x, w_gate_up.t()), 1), w_down.t());
   }
