@@ -30,11 +30,15 @@ struct Solver {
   std::vector<uint8_t> cells;
   std::vector<uint32_t> row_used, col_used, box_used;
   int limit;
+  int64_t max_nodes;  // < 0: unbounded; search gives up (aborted) after this many nodes
+  int64_t nodes = 0;
+  bool aborted = false;
   int found = 0;
   std::vector<uint8_t> first_solution;
 
-  Solver(const SudokuShape& s, const SudokuBoard& board, int lim)
-      : shape(s), cells(board), row_used(s.size, 0), col_used(s.size, 0), box_used(s.size, 0), limit(lim) {}
+  Solver(const SudokuShape& s, const SudokuBoard& board, int lim, int64_t budget = -1)
+      : shape(s), cells(board), row_used(s.size, 0), col_used(s.size, 0), box_used(s.size, 0), limit(lim),
+        max_nodes(budget) {}
 
   int box(int r, int c) const {
     return (r / shape.box_rows) * (shape.size / shape.box_cols) + c / shape.box_cols;
@@ -54,7 +58,11 @@ struct Solver {
     return true;
   }
   void search() {
-    if (found >= limit) return;
+    if (found >= limit || aborted) return;
+    if (max_nodes >= 0 && ++nodes > max_nodes) {
+      aborted = true;
+      return;
+    }
     int best = -1, best_count = 100;
     uint32_t best_mask = 0;
     const uint32_t all = ((1u << (shape.size + 1)) - 1) & ~1u;
@@ -92,6 +100,10 @@ struct Solver {
   }
 };
 
+// Search nodes the generator allows one solve: a rare board makes plain backtracking take
+// seconds; the generator then keeps the cell (or the shuffled grid) instead of waiting.
+constexpr int64_t kGeneratorNodeBudget = 20000;
+
 // Row order from a band permutation and a permutation within each band (band height h).
 std::vector<int> block_permutation(int size, int h, Rng* rng) {
   std::vector<int> blocks(size / h);
@@ -115,12 +127,12 @@ std::vector<uint8_t> encode_board(const SudokuBoard& b) {
 
 }  // namespace
 
-int count_sudoku_solutions(const SudokuShape& shape, const SudokuBoard& board, int limit) {
+int count_sudoku_solutions(const SudokuShape& shape, const SudokuBoard& board, int limit, int64_t max_nodes) {
   TRM_CHECK(static_cast<int>(board.size()) == shape.cells(), "sudoku board has " << board.size() << " cells", "");
-  Solver s(shape, board, limit);
+  Solver s(shape, board, limit, max_nodes);
   if (!s.init()) return 0;
   s.search();
-  return s.found;
+  return s.aborted ? -1 : s.found;
 }
 
 SudokuBoard random_sudoku_solution(const SudokuShape& shape, Rng* rng) {
@@ -141,7 +153,7 @@ SudokuBoard random_sudoku_solution(const SudokuShape& shape, Rng* rng) {
   std::iota(idx.begin(), idx.end(), 0);
   rng->shuffle(idx.begin(), idx.end());
   for (int k = 0; k < shape.size; ++k) partial[idx[k]] = p.answer[idx[k]];
-  Solver s(shape, partial, 1);
+  Solver s(shape, partial, 1, kGeneratorNodeBudget);
   s.init();
   s.search();
   return s.found ? s.first_solution : p.answer;
@@ -165,7 +177,7 @@ SudokuPuzzle generate_sudoku(const SudokuShape& shape, int blanks, Rng* rng) {
       if (removed == blanks) break;
       const uint8_t keep = p.question[cell];
       p.question[cell] = 0;
-      if (count_sudoku_solutions(shape, p.question, 2) == 1) {
+      if (count_sudoku_solutions(shape, p.question, 2, kGeneratorNodeBudget) == 1) {
         ++removed;
       } else {
         p.question[cell] = keep;

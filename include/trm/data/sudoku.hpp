@@ -31,8 +31,9 @@ struct SudokuPuzzle {
   int rating = 0;
 };
 
-// Number of solutions, counting stops at `limit` (limit 2 answers "unique?").
-int count_sudoku_solutions(const SudokuShape& shape, const SudokuBoard& board, int limit);
+// Number of solutions, counting stops at `limit` (limit 2 answers "unique?"); -1 when the
+// search gave up after max_nodes nodes (max_nodes < 0: no limit).
+int count_sudoku_solutions(const SudokuShape& shape, const SudokuBoard& board, int limit, int64_t max_nodes = -1);
 // A uniformly shuffled valid full grid.
 SudokuBoard random_sudoku_solution(const SudokuShape& shape, Rng* rng);
 // A puzzle with exactly `blanks` blanks and a unique solution; throws trm::Error when no such
