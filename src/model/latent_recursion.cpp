@@ -47,7 +47,7 @@ const torch::Tensor& recursion_output(const ArchConfig& arch, const InnerCarry& 
   return arch.latents == Latents::kSingleZ ? carry.z : carry.y;
 }
 
-InnerCarry run_latent_recursion(const ArchConfig& arch, const RecursionNetworks& nets,
+InnerCarry run_latent_recursion(const ArchConfig& arch, RecursionNetworks& nets,
                                 const InnerCarry& carry, const torch::Tensor& x, bool track_grad) {
   GradSchedule schedule(arch, track_grad);
   torch::Tensor y = carry.y;

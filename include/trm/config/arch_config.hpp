@@ -11,6 +11,11 @@ namespace trm {
 enum class PosEncoding { kRope, kLearned, kNone };
 enum class LossType { kStablemaxCrossEntropy, kSoftmaxCrossEntropy };
 enum class ForwardDtype { kAuto, kFloat32, kBFloat16 };  // kAuto: bfloat16 on GPU, float32 on CPU
+// Variants of the paper's ablations (DESIGN §5b, docs/ABLATIONS.md); the defaults are TRM.
+enum class Recursion { kTrm, kHrm, kDirect };  // kHrm: HRM proper; kDirect: one call, no recursion
+enum class GradientMode { kFull, kOneStep };   // kOneStep: only the last z and y update get gradient
+enum class Networks { kShared, kSeparate };    // kSeparate: f_L (L_level) for z, f_H (H_level) for y
+enum class Latents { kYZ, kSingleZ };          // kSingleZ: only z, read by the heads
 
 struct ArchConfig {
   int64_t hidden_size = 512;
@@ -31,10 +36,21 @@ struct ArchConfig {
   double rope_theta = 10000.0;
   ForwardDtype forward_dtype = ForwardDtype::kAuto;
   LossType loss_type = LossType::kStablemaxCrossEntropy;
+  Recursion recursion = Recursion::kTrm;
+  GradientMode gradient = GradientMode::kFull;
+  Networks networks = Networks::kShared;
+  Latents latents = Latents::kYZ;
 
   int64_t resolved_puzzle_emb_ndim() const {
     return puzzle_emb_ndim < 0 ? hidden_size : puzzle_emb_ndim;
   }
+  // HRM and the separate-networks ablation own a second network H_level for the y updates.
+  bool has_H_level() const {
+    return recursion == Recursion::kHrm ||
+           (recursion == Recursion::kTrm && networks == Networks::kSeparate);
+  }
+  // H_level depth: H_layers, or L_layers when H_layers is 0 (same depth as f_L).
+  int64_t resolved_H_layers() const { return H_layers > 0 ? H_layers : L_layers; }
 };
 
 // What the dataset decides: sequence length, vocabulary and the number of puzzle identifiers
