@@ -19,7 +19,7 @@ threads=${THREADS:-2}
 
 mkdir -p "$out"
 echo "# $(date -u +%FT%TZ)  $(nproc) cores  uptime:$(uptime | sed 's/.*load average/ load average/')"
-printf '%-8s %10s %12s %12s %12s %12s\n' num_aug wall_s peak_rss_MB disk_MB train_rows test_rows
+printf '%-8s %10s %10s %12s %12s %12s %12s\n' num_aug wall_s cpu_s peak_rss_MB disk_MB train_rows test_rows
 for aug in 100 1000; do
   dir=$out/arc1_aug$aug
   rm -rf "$dir"
@@ -27,10 +27,11 @@ for aug in 100 1000; do
   /usr/bin/time -v "$convert" arc --input-prefix "$prefix" --subsets training evaluation concept \
     --test-set evaluation --num-aug "$aug" --seed 42 --threads "$threads" --output "$dir" --quiet >"$log" 2>&1
   wall=$(grep 'Elapsed (wall clock)' "$log" | awk '{print $NF}' | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
+  cpu=$(awk -F': ' '/User time|System time/ {t += $2} END {printf "%.1f", t}' "$log")
   rss=$(grep 'Maximum resident set size' "$log" | awk '{printf "%.0f", $NF/1024}')
   disk=$(du -sb "$dir" | awk '{printf "%.0f", $1/1e6}')
   train=$(awk '$1=="train" {print $6}' "$log")
   test=$(awk '$1=="test" {print $6}' "$log")
-  printf '%-8s %10s %12s %12s %12s %12s\n' "$aug" "$wall" "$rss" "$disk" "$train" "$test"
+  printf '%-8s %10s %10s %12s %12s %12s %12s\n' "$aug" "$wall" "$cpu" "$rss" "$disk" "$train" "$test"
   rm -rf "$dir"
 done

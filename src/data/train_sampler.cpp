@@ -46,18 +46,22 @@ TrainSampler::TrainSampler(std::shared_ptr<const PuzzleDataset> dataset, uint64_
   position_ = start;
 }
 
-void TrainSampler::start_epoch(int64_t epoch) {
+std::shared_ptr<TrainSampler::EpochState> TrainSampler::make_epoch(int64_t epoch) const {
   auto st = std::make_shared<EpochState>();
   st->epoch = epoch;
   st->rng = Rng(seed_, static_cast<uint64_t>(epoch));
   st->group_order.resize(static_cast<size_t>(dataset_->num_groups()));
   std::iota(st->group_order.begin(), st->group_order.end(), 0);
   st->rng.shuffle(st->group_order.begin(), st->group_order.end());
-  epoch_ = std::move(st);
+  return st;
 }
 
-bool TrainSampler::plan_one(GlobalBatchPlan* plan) {
-  EpochState& st = *epoch_;
+void TrainSampler::start_epoch(int64_t epoch) { epoch_ = make_epoch(epoch); }
+
+bool TrainSampler::plan_one(GlobalBatchPlan* plan) { return plan_from(epoch_.get(), plan); }
+
+bool TrainSampler::plan_from(EpochState* state, GlobalBatchPlan* plan) const {
+  EpochState& st = *state;
   const auto& gidx = dataset_->group_indices();
   const auto& pidx = dataset_->puzzle_indices();
   plan->example_rows.clear();
@@ -107,13 +111,10 @@ Batch TrainSampler::next() {
 }
 
 int64_t TrainSampler::batches_in_epoch(int64_t epoch) const {
-  TrainSampler* self = const_cast<TrainSampler*>(this);
-  std::shared_ptr<EpochState> saved = self->epoch_;
-  self->start_epoch(epoch);
+  std::shared_ptr<EpochState> st = make_epoch(epoch);
   GlobalBatchPlan plan;
   int64_t n = 0;
-  while (self->plan_one(&plan)) ++n;
-  self->epoch_ = std::move(saved);
+  while (plan_from(st.get(), &plan)) ++n;
   return n;
 }
 

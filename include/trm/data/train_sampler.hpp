@@ -46,8 +46,10 @@ class TrainSampler {
 
  private:
   struct EpochState;
+  std::shared_ptr<EpochState> make_epoch(int64_t epoch) const;
   void start_epoch(int64_t epoch);
   bool plan_one(GlobalBatchPlan* plan);  // false at the end of the epoch
+  bool plan_from(EpochState* state, GlobalBatchPlan* plan) const;
 
   std::shared_ptr<const PuzzleDataset> dataset_;
   uint64_t seed_;
