@@ -34,6 +34,12 @@ const EnumNames<LossType> kLossNames = {
     {"stablemax_cross_entropy", LossType::kStablemaxCrossEntropy},
     {"softmax_cross_entropy", LossType::kSoftmaxCrossEntropy}};
 
+const EnumNames<Recursion> kRecursionNames = {
+    {"trm", Recursion::kTrm}, {"hrm", Recursion::kHrm}, {"direct", Recursion::kDirect}};
+const EnumNames<GradientMode> kGradientNames = {{"full", GradientMode::kFull}, {"one_step", GradientMode::kOneStep}};
+const EnumNames<Networks> kNetworksNames = {{"shared", Networks::kShared}, {"separate", Networks::kSeparate}};
+const EnumNames<Latents> kLatentsNames = {{"yz", Latents::kYZ}, {"single_z", Latents::kSingleZ}};
+
 // The single list of keys. C is TrainConfig or const TrainConfig; V is a reader or a writer.
 template <class C, class V>
 void visit_fields(C& c, V& v) {
@@ -92,6 +98,10 @@ void visit_fields(C& c, V& v) {
   v.field("arch.rope_theta", a.rope_theta);
   v.enum_field("arch.forward_dtype", a.forward_dtype, kDtypeNames);
   v.enum_field("arch.loss_type", a.loss_type, kLossNames);
+  v.enum_field("arch.recursion", a.recursion, kRecursionNames);
+  v.enum_field("arch.gradient", a.gradient, kGradientNames);
+  v.enum_field("arch.networks", a.networks, kNetworksNames);
+  v.enum_field("arch.latents", a.latents, kLatentsNames);
 }
 
 std::vector<std::string> split_dotted(const std::string& key) {
