@@ -147,7 +147,9 @@ int main(int argc, char** argv) {
   std::printf("bench-model-step: LibTorch %s, %d threads, %d warm-up + %d timed steps\n",
               TORCH_VERSION, threads, warmup, steps);
   for (const auto& c : all_configs()) {
-    if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), c.name) == wanted.end()) continue;
+    const bool selected =
+        wanted.empty() || std::find(wanted.begin(), wanted.end(), c.name) != wanted.end();
+    if (!selected) continue;
     run(c, warmup, steps, profile_path);
     profile_path.clear();
   }

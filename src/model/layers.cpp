@@ -63,7 +63,8 @@ CastedEmbeddingImpl::CastedEmbeddingImpl(int64_t num_embeddings, int64_t embeddi
                                          double init_std, torch::ScalarType cast_to_dtype)
     : cast_to(cast_to_dtype) {
   embedding_weight = register_parameter(
-      "embedding_weight", trunc_normal_init_(torch::empty({num_embeddings, embedding_dim}), init_std));
+      "embedding_weight",
+      trunc_normal_init_(torch::empty({num_embeddings, embedding_dim}), init_std));
 }
 
 torch::Tensor CastedEmbeddingImpl::forward(const torch::Tensor& ids) {

@@ -69,13 +69,15 @@ ActStep TinyRecursiveModelImpl::forward(const ActCarry& carry, const ModelBatch&
     }
     // Exploration: with probability p a sample must run at least U{2..halt_max_steps} steps.
     // Draws happen on the generator's device, then move to the model's.
-    const auto gen_device = generator.has_value() ? generator->device() : torch::Device(torch::kCPU);
+    const auto gen_device =
+        generator.has_value() ? generator->device() : torch::Device(torch::kCPU);
     const int64_t b = q_halt.size(0);
     const auto explore =
         torch::rand({b}, generator, torch::TensorOptions().device(gen_device)) <
         arch_.halt_exploration_prob;
-    const auto min_steps = torch::randint(2, arch_.halt_max_steps + 1, {b}, generator,
-                                          torch::TensorOptions().dtype(torch::kInt32).device(gen_device));
+    const auto min_steps =
+        torch::randint(2, arch_.halt_max_steps + 1, {b}, generator,
+                       torch::TensorOptions().dtype(torch::kInt32).device(gen_device));
     const auto min_halt_steps = (explore.to(torch::kInt32) * min_steps).to(next.steps.device());
     halted = halted & (next.steps >= min_halt_steps);
 
