@@ -163,3 +163,35 @@ TEST_F(CkptInterop, PythonVerifyRejectsADamagedFile) {
   EXPECT_NE(std::system((kPython + " " + kScript + " verify " + damaged + " >/dev/null").c_str()), 0);
   EXPECT_NE(checkpoint_file_problem(damaged), "");
 }
+
+// End to end with the real programs: a reference-style checkpoint for a generated 4x4 Sudoku,
+// converted (to-trm), evaluated by trm-eval --save-outputs, and the saved predictions compared
+// with the Python model's on the same inputs.
+TEST_F(CkptInterop, TrmEvalPredictsLikePythonOnAGeneratedDataset) {
+  const std::string bin = std::string(TRM_BINARY_DIR) + "/bin";
+  if (!fs::exists(bin + "/trm-eval") || !fs::exists(bin + "/trm-convert"))
+    GTEST_SKIP() << "build trm-eval and trm-convert first";
+  const std::string d = dir_ + "/e2e";
+  fs::create_directories(d);
+  ASSERT_EQ(std::system((bin + "/trm-convert sudoku --generate 16 --size 4 --blanks 6 --test 24 "
+                         "--seed 2 --quiet --output " + d + "/data > " + d + "/convert.log 2>&1")
+                            .c_str()),
+            0);
+  std::ofstream(d + "/run.toml")
+      << "data_paths = [\"" << d << "/data\"]\nglobal_batch_size = 8\neval_batch_size = 16\n"
+      << "device = \"cpu\"\nthreads = 1\n[arch]\nhidden_size = 16\nnum_heads = 2\nexpansion = 2.0\n"
+      << "H_cycles = 2\nL_cycles = 2\nL_layers = 2\npos_encodings = \"rope\"\nmlp_t = false\n"
+      << "puzzle_emb_ndim = 16\npuzzle_emb_len = 1\nhalt_max_steps = 3\nforward_dtype = \"float32\"\n";
+  ASSERT_EQ(std::system((kPython + " " + kScript + " make-reference " + d + "/ref --config " + d +
+                         "/run.toml --dataset " + d + "/data > " + d + "/make.log 2>&1")
+                            .c_str()),
+            0);
+  ASSERT_EQ(std::system(("OMP_NUM_THREADS=1 " + bin + "/trm-eval --checkpoint " + d +
+                         "/ref.h5 --save-outputs --output " + d + "/eval > " + d + "/eval.log 2>&1")
+                            .c_str()),
+            0);
+  EXPECT_EQ(std::system((kPython + " " + kScript + " check-eval-outputs " + d + "/ref.h5 " + d +
+                         "/eval/eval_outputs.h5")
+                            .c_str()),
+            0);
+}

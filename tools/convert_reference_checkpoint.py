@@ -11,6 +11,14 @@ trm-dist, and check trm-dist checkpoint files.
       are exported when the file has them (the reference saves its EMA copy), --raw takes /model.
   verify FILE.h5
       Checks the format attributes and the CRC32 checksum; exit status 1 when damaged.
+  make-reference OUT_PREFIX --config RUN.toml --dataset DIR
+      A small reference-style model (the golden math) for the [arch] of RUN.toml and the shape of
+      the dataset: OUT_PREFIX.pt (reference checkpoint) and OUT_PREFIX.h5 (converted, with
+      RUN.toml as /config), for an end-to-end check with trm-eval.
+  check-eval-outputs CHECKPOINT.h5 EVAL_OUTPUTS.h5
+      Runs the Python model (golden math, weights and [arch] from the checkpoint) on the inputs
+      trm-eval saved with --save-outputs and compares the predictions; exit status 1 on any
+      difference.
   selftest OUT_DIR
       Builds small reference-style models (the math of tools/golden/gen_model_golden.py), saves
       their reference checkpoints, converts them to trm-dist and back (must be identical), and
@@ -222,6 +230,67 @@ def evaluate(g, w, cfg, batch):
     return logits.argmax(-1).to(torch.int32), logits.float(), q_halt.float()
 
 
+def arch_cfg(config_text, shape):
+    """The golden model's cfg dict from a trm-dist TOML [arch] and a data shape."""
+    import tomllib
+    arch = tomllib.loads(config_text).get("arch", {})
+    hidden = arch.get("hidden_size", 512)
+    ndim = arch.get("puzzle_emb_ndim", -1)
+    ndim = hidden if ndim < 0 else ndim
+    if ndim == 0:
+        raise ValueError("the Python restatement needs a puzzle embedding (puzzle_emb_ndim > 0)")
+    return dict(hidden=hidden, heads=arch.get("num_heads", 8), expansion=arch.get("expansion", 4.0),
+                L_layers=arch.get("L_layers", 2), H_cycles=arch.get("H_cycles", 3),
+                L_cycles=arch.get("L_cycles", 6), seq_len=shape["seq_len"], vocab=shape["vocab_size"],
+                num_puzzle_ids=shape["num_puzzle_identifiers"], emb_ndim=ndim,
+                emb_len=arch.get("puzzle_emb_len", 16), pos=arch.get("pos_encodings", "rope"),
+                mlp_t=arch.get("mlp_t", False), halt_max_steps=arch.get("halt_max_steps", 16))
+
+
+def perturbed_init(g, cfg, seed):
+    """Initial weights (reference construction order) perturbed at each tensor's own scale (the
+    zero-initialised ones at 0.1), so a swapped or missing tensor shows while the recursion
+    stays well-conditioned."""
+    torch.manual_seed(seed)
+    w = g.init_weights(cfg)
+    gen = torch.Generator().manual_seed(seed + 99)
+    return {k: v + 0.1 * (v.std().item() if v.numel() > 1 and v.std() > 0 else 0.1) *
+            torch.randn(v.shape, generator=gen) for k, v in w.items()}
+
+
+def make_reference(prefix, config_path, dataset_dir, seed=0):
+    import glob
+    g = golden_module()
+    shard = sorted(glob.glob(os.path.join(dataset_dir, "train", "*.h5")))[0]
+    with h5py.File(shard, "r") as f:
+        shape = {k: int(f.attrs[k]) for k in ("seq_len", "vocab_size", "num_puzzle_identifiers")}
+    with open(config_path) as fh:
+        cfg = arch_cfg(fh.read(), shape)
+    w = perturbed_init(g, cfg, seed)
+    torch.save({"_orig_mod.model." + k: v for k, v in w.items()}, prefix + ".pt")
+    to_trm(prefix + ".pt", prefix + ".h5", config_path, shape["seq_len"])
+
+
+def check_eval_outputs(checkpoint, outputs):
+    g = golden_module()
+    torch.set_num_threads(1)
+    tensors, ints, _, texts = read_trm_checkpoint(checkpoint)
+    shape = {k: ints["data." + k] for k in ("seq_len", "vocab_size", "num_puzzle_identifiers")}
+    cfg = arch_cfg(texts["config"], shape)
+    w = dict(tensors["model"])
+    w.update(tensors.get("puzzle_emb", {}))
+    w.update(tensors.get("ema", {}))
+    with h5py.File(outputs, "r") as f:
+        batch = {k: torch.from_numpy(f[k][()]) for k in ("inputs", "puzzle_identifiers")}
+        cpp_preds = torch.from_numpy(f["preds"][()])
+        cpp_q = torch.from_numpy(f["q_halt_logits"][()])
+    preds, _, q_halt = evaluate(g, w, cfg, batch)
+    differ = int((preds != cpp_preds).any(-1).sum())
+    q_err = float((q_halt - cpp_q).abs().max())
+    print(f"{len(preds)} examples: {differ} with different predictions, max |q_halt diff| {q_err:.2e}")
+    return 0 if differ == 0 and q_err < 1e-3 else 1
+
+
 def selftest(out_dir):
     g = golden_module()
     torch.set_num_threads(1)
@@ -230,13 +299,8 @@ def selftest(out_dir):
     # through the checkpoint reader (which also checks this script's CRC).
     expected = {}
     for name, cfg in g.VARIANTS.items():
-        torch.manual_seed(0)
-        w = g.init_weights(cfg)
-        gen = torch.Generator().manual_seed(99)
-        # Trained-looking weights: every tensor perturbed at its own scale (zero-initialised ones
-        # at 0.1), so a swapped or missing tensor shows while the recursion stays well-conditioned.
-        w = {k: v + 0.1 * (v.std().item() if v.numel() > 1 and v.std() > 0 else 0.1) *
-             torch.randn(v.shape, generator=gen) for k, v in w.items()}
+        w = perturbed_init(g, cfg, 0)
+        gen = torch.Generator().manual_seed(7)
         ref_path = os.path.join(out_dir, f"{name}_reference.pt")
         torch.save({"_orig_mod.model." + k: v for k, v in w.items()}, ref_path)
 
@@ -272,6 +336,14 @@ def main(argv=None):
     b.add_argument("--no-compile-prefix", action="store_true", help="keys model.inner.* (no _orig_mod.)")
     c = sub.add_parser("verify")
     c.add_argument("checkpoint")
+    m = sub.add_parser("make-reference")
+    m.add_argument("prefix")
+    m.add_argument("--config", required=True)
+    m.add_argument("--dataset", required=True)
+    m.add_argument("--seed", type=int, default=0)
+    e = sub.add_parser("check-eval-outputs")
+    e.add_argument("checkpoint")
+    e.add_argument("outputs")
     d = sub.add_parser("selftest")
     d.add_argument("out_dir")
     args = ap.parse_args(argv)
@@ -286,6 +358,10 @@ def main(argv=None):
             print(f"damaged: {e}")
             return 1
         print(f"ok: {args.checkpoint}: groups {sorted(tensors)}, step {ints.get('step')}")
+    elif args.cmd == "make-reference":
+        make_reference(args.prefix, args.config, args.dataset, args.seed)
+    elif args.cmd == "check-eval-outputs":
+        return check_eval_outputs(args.checkpoint, args.outputs)
     else:
         selftest(args.out_dir)
     return 0
