@@ -349,17 +349,7 @@ CheckpointContent Trainer::checkpoint_content() {
   c.ints["total_steps"] = total_steps_;
   c.ints["sampler_epoch"] = next_position_.epoch;
   c.ints["sampler_batch_in_epoch"] = next_position_.batch_in_epoch;
-  c.ints["world_size"] = ctx_.world_size;
-  // RNG state of every rank (the exploration generator), gathered to the coordinator.
-  torch::Tensor state = generator_ ? generator_->get_state() : at::detail::getDefaultCPUGenerator().get_state();
-  state = state.to(torch::kUInt8).reshape({-1}).contiguous();
-  torch::Tensor all = ctx_.comm->all_gather(state);
-  const int64_t per_rank = state.numel();
-  for (int r = 0; r < ctx_.world_size; ++r) {
-    torch::Tensor s = all.narrow(0, r * per_rank, per_rank).contiguous();
-    c.blobs["rng/rank" + std::to_string(r)] =
-        std::vector<uint8_t>(s.data_ptr<uint8_t>(), s.data_ptr<uint8_t>() + per_rank);
-  }
+  // Generators and the ACT carry of every rank, gathered (src/train/trainer_checkpoint.cpp).
   add_resume_state(c);
   c.texts["config"] = to_toml(config_);
   return c;
