@@ -7,13 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "trm/common/ignore_label.hpp"  // kIgnoreLabelId, written by the loaders
+
 namespace trm {
 
 // Bumped whenever the on-disk layout changes; readers refuse other versions.
 constexpr int kDatasetFormatVersion = 1;
-// Label value the loader puts where the loss must ignore a position: stored labels equal to
-// metadata.ignore_label_id, and every position of a padding row (as the reference's collate).
-constexpr int32_t kIgnoreLabelId = -100;
 
 struct DatasetMetadata {
   int format_version = kDatasetFormatVersion;

@@ -2,8 +2,6 @@
 // the model: every example once, in stored order, in padded global batches (rank r takes rows
 // [r*B/W, (r+1)*B/W) of each, see trm/data/test_iterator.hpp). Labels equal to the dataset's
 // ignore_label_id (and all labels of padding rows) are -100.
-// (The data headers stay out of this header: they and the model headers both define
-// trm::kIgnoreLabelId, with different types.)
 #pragma once
 
 #include <torch/torch.h>

@@ -6,11 +6,12 @@
 
 #include <cstdint>
 
+#include "trm/common/ignore_label.hpp"
+
 namespace trm {
 
-// Labels equal to kIgnoreLabelId (the reference's IGNORE_LABEL_ID) or to the dataset's
+// Labels equal to kIgnoreLabelId (trm/common/ignore_label.hpp) or to the dataset's
 // ignore_label_id (0 = PAD, DESIGN §2) are left out of the loss and the accuracy.
-constexpr int64_t kIgnoreLabelId = -100;
 
 struct ModelBatch {
   torch::Tensor inputs;              // [batch, seq_len] int32 token ids

@@ -1,8 +1,6 @@
 // TrainData: the trainer's window on the datasets: the training stream of this rank (sampler +
 // prefetch thread), the test split in padded global batches, and the facts the schedule and the
 // model need. Batches come out as CPU tensors ready for the model.
-// (Kept behind a pimpl so that the data and model headers never meet in one translation unit:
-// both currently define trm::kIgnoreLabelId, with different types.)
 #pragma once
 
 #include <torch/torch.h>
