@@ -435,6 +435,22 @@ void validate_train_config(const TrainConfig& c) {
               a.halt_exploration_prob, "in [0, 1]");
   check_range(a.rms_norm_eps > 0, s, "arch.rms_norm_eps", a.rms_norm_eps, "> 0");
   check_range(a.rope_theta > 0, s, "arch.rope_theta", a.rope_theta, "> 0");
+  // The variant keys (docs/ABLATIONS.md): gradient, networks and latents modify TRM; HRM fixes
+  // its own structure (two networks, 1-step gradient, Q-learning halting); direct is one call.
+  TRM_CHECK(a.recursion == Recursion::kTrm ||
+                (a.gradient == GradientMode::kFull && a.networks == Networks::kShared &&
+                 a.latents == Latents::kYZ),
+            s << ": arch.gradient, arch.networks and arch.latents modify recursion = \"trm\" only",
+            "recursion = \"hrm\" always has two networks and the 1-step gradient; drop those keys");
+  TRM_CHECK(a.recursion != Recursion::kHrm || !a.no_ACT_continue,
+            s << ": arch.recursion = \"hrm\" with arch.no_ACT_continue = true",
+            "HRM halts by Q-learning (q_halt > q_continue): set arch.no_ACT_continue = false");
+  TRM_CHECK(a.recursion != Recursion::kDirect || a.halt_max_steps == 1,
+            s << ": arch.recursion = \"direct\" with arch.halt_max_steps = " << a.halt_max_steps,
+            "direct prediction is one supervision step: set arch.halt_max_steps = 1");
+  TRM_CHECK(a.latents != Latents::kSingleZ || a.networks == Networks::kShared,
+            s << ": arch.latents = \"single_z\" with arch.networks = \"separate\"",
+            "a single latent has no y update for a second network; use networks = \"shared\"");
   const int64_t ndim = a.resolved_puzzle_emb_ndim();
   TRM_CHECK(a.puzzle_emb_len == 0 || ndim <= a.puzzle_emb_len * a.hidden_size,
             s << ": arch.puzzle_emb_ndim = " << ndim << " does not fit in arch.puzzle_emb_len = "

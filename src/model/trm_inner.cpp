@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "trm/common/error.hpp"
+#include "trm/model/latent_recursion.hpp"
 
 namespace trm {
 
@@ -50,6 +51,12 @@ TrmInnerImpl::TrmInnerImpl(const ArchConfig& arch, const DataShape& shape,
             "arch.puzzle_emb_ndim " << ndim << " does not fit in puzzle_emb_len "
                                     << puzzle_emb_len_ << " rows of hidden_size " << hidden,
             "raise puzzle_emb_len or set it to 0 (derived from puzzle_emb_ndim)");
+  TRM_CHECK(arch.recursion != Recursion::kDirect || arch.halt_max_steps == 1,
+            "arch.recursion = direct with halt_max_steps " << arch.halt_max_steps,
+            "direct prediction is one supervision step: set arch.halt_max_steps = 1");
+  TRM_CHECK(arch.recursion == Recursion::kTrm || arch.latents == Latents::kYZ,
+            "arch.latents = single_z applies to recursion = trm only",
+            "drop arch.latents or use recursion = \"trm\"");
   TRM_CHECK(ndim == 0 || shape.num_puzzle_identifiers >= 1,
             "num_puzzle_identifiers is " << shape.num_puzzle_identifiers,
             "it counts the blank identifier 0, so it is at least 1");
@@ -70,6 +77,10 @@ TrmInnerImpl::TrmInnerImpl(const ArchConfig& arch, const DataShape& shape,
   } else if (arch.pos_encodings == PosEncoding::kLearned) {
     embed_pos = register_module(
         "embed_pos", CastedEmbedding(num_positions(), hidden, embed_init_std, forward_dtype));
+  }
+  // HRM constructs H_level before L_level; keeping that order keeps seeded weights equal.
+  if (arch.has_H_level()) {
+    H_level = register_module("H_level", ReasoningModule(arch, shape, arch.resolved_H_layers()));
   }
   L_level = register_module("L_level", ReasoningModule(arch, shape, arch.L_layers));
   H_init = register_buffer(
@@ -147,14 +158,10 @@ void TrmInnerImpl::heads(const torch::Tensor& y, InnerOutputs& out) {
 
 InnerOutputs TrmInnerImpl::forward(const InnerCarry& carry, const ModelBatch& batch) {
   const auto x = input_embeddings(batch.inputs, batch.puzzle_identifiers);
-  InnerCarry c = carry;
-  {
-    torch::NoGradGuard no_grad;
-    for (int64_t i = 0; i + 1 < arch_.H_cycles; ++i) c = latent_cycle(c, x);
-  }
-  c = latent_cycle(c, x);
+  RecursionNetworks nets{L_level, H_level ? H_level : L_level, rope_for(x.device())};
+  const InnerCarry c = run_latent_recursion(arch_, nets, carry, x, /*track_grad=*/true);
   InnerOutputs out;
-  heads(c.y, out);
+  heads(recursion_output(arch_, c), out);
   out.carry = InnerCarry{c.y.detach(), c.z.detach()};
   return out;
 }
@@ -164,10 +171,10 @@ InnerOutputs TrmInnerImpl::forward_no_grad(const InnerCarry& carry, const ModelB
   torch::Tensor rows;
   if (puzzle_emb) rows = puzzle_emb->lookup(batch.puzzle_identifiers);
   const auto x = embed(batch.inputs, rows);
-  InnerCarry c = carry;
-  for (int64_t i = 0; i < arch_.H_cycles; ++i) c = latent_cycle(c, x);
+  RecursionNetworks nets{L_level, H_level ? H_level : L_level, rope_for(x.device())};
+  InnerCarry c = run_latent_recursion(arch_, nets, carry, x, /*track_grad=*/false);
   InnerOutputs out;
-  heads(c.y, out);
+  heads(recursion_output(arch_, c), out);
   out.carry = c;
   return out;
 }

@@ -3,6 +3,8 @@
 // H_cycles-1 cycles under no-grad, then one cycle with gradient, each cycle being L_cycles updates
 // z = f(z, y + x) and one update y = f(y, z); logits = lm_head(y) without the puzzle positions;
 // (q_halt, q_continue) = q_head(y[:, 0]) in float32. The returned carry is detached.
+// The ablation variants (HRM, 1-step gradient, separate networks, single z, direct prediction;
+// DESIGN §5b) change which calls run and with gradient: see latent_recursion.hpp.
 // Parameter and buffer names equal the reference's state-dict names under "inner.".
 #pragma once
 
@@ -54,9 +56,11 @@ class TrmInnerImpl : public torch::nn::Module {
   // y, z of the samples with reset_flag [batch] bool set back to H_init / L_init.
   InnerCarry reset_carry(const torch::Tensor& reset_flag, const InnerCarry& carry) const;
 
-  // One cycle: L_cycles times z = f(z, y + x), then y = f(y, z). Runs in the caller's grad mode.
+  // One cycle of the default TRM: L_cycles times z = f(z, y + x), then y = f(y, z), with f =
+  // L_level whatever the variant. Runs in the caller's grad mode.
   InnerCarry latent_cycle(const InnerCarry& carry, const torch::Tensor& x);
-  // lm_head / q_head on y: fills logits and the two q-logits of `out` (not its carry).
+  // lm_head / q_head on y (or z for latents = single_z): fills logits and the two q-logits of
+  // `out` (not its carry).
   void heads(const torch::Tensor& y, InnerOutputs& out);
 
   // The full step described above.
@@ -74,6 +78,7 @@ class TrmInnerImpl : public torch::nn::Module {
   CastedLinear q_head{nullptr};             // "q_head.weight" [2, hidden], "q_head.bias" [2]
   CastedSparseEmbedding puzzle_emb{nullptr};  // "puzzle_emb.weights" buffer; null if ndim 0
   CastedEmbedding embed_pos{nullptr};       // "embed_pos.embedding_weight"; pos learned only
+  ReasoningModule H_level{nullptr};         // "H_level.layers.<i>...."; HRM / separate only
   ReasoningModule L_level{nullptr};         // "L_level.layers.<i>...."
   torch::Tensor H_init;                     // buffer [hidden], forward dtype: y init
   torch::Tensor L_init;                     // buffer [hidden], forward dtype: z init
