@@ -355,39 +355,6 @@ CheckpointContent Trainer::checkpoint_content() {
   return c;
 }
 
-void Trainer::restore(const CheckpointContent& c, const std::string& source) {
-  torch::NoGradGuard no_grad;
-  load_model_from_checkpoint(*model_, c, source);
-  auto load_list = [&](const std::string& group, std::vector<torch::Tensor>& dst) {
-    for (size_t i = 0; i < dense_names_.size(); ++i) dst[i].copy_(c.tensor(group, dense_names_[i], source));
-  };
-  if (ema_) load_list("ema", ema_->shadow());
-  if (adam_) {
-    load_list("optim/m", adam_->exp_avg());
-    load_list("optim/v", adam_->exp_avg_sq());
-    adam_->set_step_count(c.int_value("optim_step", source));
-  }
-  step_ = c.int_value("step", source);
-  epoch_ = c.int_value("epoch", source);
-  next_position_ = SamplerPosition{c.int_value("sampler_epoch", source), c.int_value("sampler_batch_in_epoch", source)};
-  const int64_t eval_batch = config_.eval_batch_size > 0 ? config_.eval_batch_size : config_.global_batch_size;
-  data_.reset();  // stop the old prefetch thread before starting the new one
-  data_ = std::make_unique<TrainData>(config_.data_paths, config_.data_paths_test, config_.seed,
-                                      config_.global_batch_size, eval_batch, ctx_.rank, ctx_.world_size,
-                                      next_position_);
-  const std::string rng_key = "rng/rank" + std::to_string(ctx_.rank);
-  if (generator_ && c.int_value("world_size", source) == ctx_.world_size && c.blobs.count(rng_key)) {
-    const std::vector<uint8_t>& bytes = c.blob(rng_key, source);
-    torch::Tensor state = torch::empty({static_cast<int64_t>(bytes.size())}, torch::kUInt8);
-    std::copy(bytes.begin(), bytes.end(), state.data_ptr<uint8_t>());
-    generator_->set_state(state);
-  }
-  carry_.reset();
-  pending_.reset();
-  window_raw_ = torch::Tensor();
-  last_print_step_ = step_;
-}
-
 std::string Trainer::save_checkpoint(std::optional<double> eval_metric) {
   CheckpointContent content = checkpoint_content();
   if (ctx_.rank != 0) return "";

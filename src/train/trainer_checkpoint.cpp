@@ -83,6 +83,14 @@ void Trainer::restore_checkpoint(const std::string& path) {
   CheckpointReadOptions options;
   options.groups = {"model", "puzzle_emb", "ema", "optim", "carry"};
   const CheckpointContent c = read_checkpoint_file(path, options);
+  restore(c, path);
+  std::ostringstream os;
+  os << "resume: " << path << " at step " << step_ << " (epoch " << epoch_ << ", sampler "
+     << next_position_.epoch << ":" << next_position_.batch_in_epoch << ")";
+  log_line(os.str());
+}
+
+void Trainer::restore(const CheckpointContent& c, const std::string& path) {
   check_resume_data_shape(c, data_->info().shape, path);
   const auto allowed = check_resume_config(c.text("config", path), to_toml(config_), path);
   if (!allowed.empty()) {
@@ -119,6 +127,7 @@ void Trainer::restore_checkpoint(const std::string& path) {
                                    c.int_value("sampler_batch_in_epoch", path)};
   const int64_t eval_batch =
       config_.eval_batch_size > 0 ? config_.eval_batch_size : config_.global_batch_size;
+  data_.reset();  // stop the old prefetch thread before starting the new one
   data_ = std::make_unique<TrainData>(config_.data_paths, config_.data_paths_test, config_.seed,
                                       config_.global_batch_size, eval_batch, ctx_.rank,
                                       ctx_.world_size, next_position_);
@@ -157,11 +166,9 @@ void Trainer::restore_checkpoint(const std::string& path) {
     carry.current = ModelBatch{local("inputs"), local("labels"), local("puzzle_identifiers")};
     carry_ = std::move(carry);
   }
+  pending_.reset();
+  window_raw_ = torch::Tensor();
   last_print_step_ = step_;
-  std::ostringstream os;
-  os << "resume: " << path << " at step " << step_ << " (epoch " << epoch_ << ", sampler "
-     << next_position_.epoch << ":" << next_position_.batch_in_epoch << ")";
-  log_line(os.str());
 }
 
 void Trainer::init_from_checkpoint(const std::string& path) {

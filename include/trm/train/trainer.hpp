@@ -76,9 +76,10 @@ class Trainer {
   std::string save_checkpoint(std::optional<double> eval_metric = std::nullopt);
   // Everything a checkpoint holds (collective; complete on rank 0).
   CheckpointContent checkpoint_content();
-  // Restores weights, puzzle table, EMA, AdamATan2 moments and step count, the step, the sampler
-  // position and this rank's generator from `content` (read by every rank). The ACT carry is
-  // not in checkpoints: it restarts empty (all samples halted), so the next batch loads every row.
+  // Restores everything `content` (read by every rank) holds: weights, puzzle table, EMA,
+  // AdamATan2 moments and step count, step, epoch, sampler position, this rank's generator (same
+  // world size only) and this rank's slice of the ACT carry. Refuses arch.*/global_batch_size or
+  // data-shape changes (trm::Error naming the keys); logs the allowed config changes.
   void restore(const CheckpointContent& content, const std::string& source);
 
   // --- Resume, --init-from and stopping (src/train/trainer_checkpoint.cpp) ---
