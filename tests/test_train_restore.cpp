@@ -1,6 +1,6 @@
 // Trainer::restore: a trainer restored from another's checkpoint content holds the same weights,
-// puzzle table, EMA, optimizer moments, step and sampler position, and its next step (with the
-// carry restarted on both) gives the same parameters as the original's.
+// puzzle table, EMA, optimizer moments, step and sampler position, and its next step (both
+// restored from the same content, ACT carry included) gives the same parameters as the original's.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -44,7 +44,7 @@ TEST(Restore, RestoredTrainerContinuesIdentically) {
   for (const auto& item : pa) EXPECT_TRUE(torch::equal(item.value(), pb[item.key()])) << item.key();
   EXPECT_TRUE(torch::equal(a.model()->puzzle_emb()->weights, b.model()->puzzle_emb()->weights));
 
-  // Restart a's carry the same way (restore from its own content), then one more step each.
+  // Put a back to the same state the same way (restore from its own content), then one more step each.
   a.restore(content, "in-memory");
   a.train_step();
   b.train_step();
