@@ -44,7 +44,7 @@ TEST(Restore, RestoredTrainerContinuesIdentically) {
   for (const auto& item : pa) EXPECT_TRUE(torch::equal(item.value(), pb[item.key()])) << item.key();
   EXPECT_TRUE(torch::equal(a.model()->puzzle_emb()->weights, b.model()->puzzle_emb()->weights));
 
-  // Put a back to the same state the same way (restore from its own content), then one more step each.
+  // Put a back the same way (restore from its own content), then one more step each.
   a.restore(content, "in-memory");
   a.train_step();
   b.train_step();
