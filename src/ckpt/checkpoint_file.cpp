@@ -276,9 +276,27 @@ std::string base_name(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+// Creates the groups above `item_path` that do not exist yet, without modification times
+// (intermediate groups made by the link property list would carry them).
+void create_parent_groups(hid_t file, const std::string& item_path, const std::string& path) {
+  H5Id gcpl(H5Pcreate(H5P_GROUP_CREATE), H5Pclose);
+  H5Pset_obj_track_times(gcpl.get(), 0);
+  for (size_t slash = item_path.find('/', 1); slash != std::string::npos;
+       slash = item_path.find('/', slash + 1)) {
+    const std::string group = item_path.substr(0, slash);
+    if (H5Lexists(file, group.c_str(), H5P_DEFAULT) > 0) continue;
+    H5Id g(H5Gcreate2(file, group.c_str(), H5P_DEFAULT, gcpl.get(), H5P_DEFAULT), H5Gclose);
+    TRM_CHECK(g.valid(), "cannot create group " << group << " in " << path,
+              "check disk space and that names do not clash (a group and a tensor of one name)");
+  }
+}
+
 void write_items(hid_t file, const std::vector<Item>& items, const std::string& path) {
   H5Id lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
   H5Pset_create_intermediate_group(lcpl.get(), 1);
+  // No modification times in object headers: the same content gives the same bytes.
+  H5Id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  H5Pset_obj_track_times(dcpl.get(), 0);
   uint32_t crc = 0;
   for (const Item& item : items) {
     const TypeInfo info = type_for(item.tensor.scalar_type(), item.path);
@@ -288,8 +306,9 @@ void write_items(hid_t file, const std::vector<Item>& items, const std::string& 
                                     H5Sclose);
     TRM_CHECK(space.valid(), "cannot create the dataspace of " << item.path << " in " << path,
               "report this as a bug with the tensor's shape");
+    create_parent_groups(file, item.path, path);
     H5Id dset(H5Dcreate2(file, item.path.c_str(), info.h5_type, space.get(), lcpl.get(),
-                         H5P_DEFAULT, H5P_DEFAULT),
+                         dcpl.get(), H5P_DEFAULT),
               H5Dclose);
     TRM_CHECK(dset.valid(), "cannot create dataset " << item.path << " in " << path,
               "check disk space and that names do not clash (a group and a tensor of one name)");
@@ -449,7 +468,9 @@ void write_checkpoint_file(const std::string& path, const CheckpointContent& con
     {
       H5Id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
       H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG);
-      H5Id file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), H5Fclose);
+      H5Id fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose);
+      H5Pset_obj_track_times(fcpl.get(), 0);
+      H5Id file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()), H5Fclose);
       TRM_CHECK(file.valid(), "cannot create checkpoint file " << tmp,
                 "check that the folder " + dir + " exists and is writable");
       write_items(file.get(), items, path);
