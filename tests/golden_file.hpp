@@ -1,0 +1,183 @@
+// Shared part of the model golden tests: GoldenFile reads an HDF5 file written by a generator
+// in tools/golden/ (golden_common.py lays it out: /<variant>/{init_head,init_sum,weights,
+// batch<k>,step<k>}), and two checks replay it against TinyRecursiveModel — the seeded
+// initialisation's fingerprints, and two ACT supervision steps in training mode (exploration off)
+// matched within 1e-4 relative. Tests linking this header link hdf5 (tests/CMakeLists.txt).
+#pragma once
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <gtest/gtest.h>
+#include <hdf5.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "trm/model/act_loss_head.hpp"
+#include "trm/model/tiny_recursive_model.hpp"
+
+namespace trm {
+namespace testing {
+
+class GoldenFile {
+ public:
+  explicit GoldenFile(const std::string& path) {
+    id_ = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  }
+  ~GoldenFile() {
+    if (id_ >= 0) H5Fclose(id_);
+  }
+  GoldenFile(const GoldenFile&) = delete;
+  GoldenFile& operator=(const GoldenFile&) = delete;
+
+  bool ok() const { return id_ >= 0; }
+  bool exists(const std::string& path) const {
+    // H5Lexists walks the path one link at a time; check each prefix.
+    size_t pos = 0;
+    while ((pos = path.find('/', pos + 1)) != std::string::npos) {
+      if (H5Lexists(id_, path.substr(0, pos).c_str(), H5P_DEFAULT) <= 0) return false;
+    }
+    return H5Lexists(id_, path.c_str(), H5P_DEFAULT) > 0;
+  }
+  // Reads a dataset of any numeric type as float64 (int64 for integers), with its shape.
+  torch::Tensor read(const std::string& path, bool integer = false) const {
+    const hid_t ds = H5Dopen2(id_, path.c_str(), H5P_DEFAULT);
+    EXPECT_GE(ds, 0) << "missing dataset " << path;
+    if (ds < 0) return torch::Tensor();
+    const hid_t space = H5Dget_space(ds);
+    const int rank = H5Sget_simple_extent_ndims(space);
+    std::vector<hsize_t> dims(rank);
+    H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+    std::vector<int64_t> sizes(dims.begin(), dims.end());
+    torch::Tensor out = torch::empty(sizes, integer ? torch::kInt64 : torch::kFloat64);
+    const herr_t rc = H5Dread(ds, integer ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE, H5S_ALL,
+                              H5S_ALL, H5P_DEFAULT, out.data_ptr());
+    EXPECT_GE(rc, 0) << "cannot read " << path;
+    H5Sclose(space);
+    H5Dclose(ds);
+    return out;
+  }
+
+ private:
+  hid_t id_ = -1;
+};
+
+inline void expect_close(const torch::Tensor& actual, const torch::Tensor& expected,
+                         const std::string& what, double rtol = 1e-4) {
+  ASSERT_TRUE(actual.defined()) << what;
+  ASSERT_EQ(actual.sizes(), expected.sizes()) << what;
+  const auto a = actual.detach().to(torch::kFloat64);
+  const double scale = std::max(expected.abs().max().item<double>(), 1e-12);
+  const double err = (a - expected).abs().max().item<double>();
+  EXPECT_LE(err / scale, rtol) << what << ": max abs error " << err << " vs max |expected| "
+                               << scale;
+}
+
+// One configuration of a golden file; name is its top-level group.
+struct GoldenVariant {
+  std::string name;
+  ArchConfig arch;
+  DataShape shape;
+};
+
+inline void PrintTo(const GoldenVariant& v, std::ostream* os) { *os << v.name; }
+
+// Every parameter and buffer of the model, by state-dict name.
+inline std::vector<std::pair<std::string, torch::Tensor>> state_entries(TinyRecursiveModel& model) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (const auto& p : model->named_parameters()) out.emplace_back(p.key(), p.value());
+  for (const auto& b : model->named_buffers()) out.emplace_back(b.key(), b.value());
+  return out;
+}
+
+inline ModelBatch read_batch(const GoldenFile& f, const std::string& group) {
+  return ModelBatch{f.read(group + "/inputs", true).to(torch::kInt32),
+                    f.read(group + "/labels", true).to(torch::kInt32),
+                    f.read(group + "/puzzle_identifiers", true).to(torch::kInt32)};
+}
+
+// Builds the model under seed 0 and compares every state entry's first values and its sum and
+// sum of squares with the generator's seeded initialisation.
+inline void expect_seeded_init_matches(const GoldenFile& f, const GoldenVariant& v) {
+  torch::manual_seed(0);
+  TinyRecursiveModel model(v.arch, v.shape);
+  for (const auto& [name, tensor] : state_entries(model)) {
+    const std::string base = "/" + v.name;
+    ASSERT_TRUE(f.exists(base + "/init_head/" + name)) << name;
+    const auto flat = tensor.detach().flatten().to(torch::kFloat64);
+    const auto head = f.read(base + "/init_head/" + name);
+    expect_close(flat.narrow(0, 0, head.size(0)), head, "init head " + name, 1e-6);
+    const auto sums = f.read(base + "/init_sum/" + name);
+    expect_close(torch::stack({flat.sum(), flat.square().sum()}), sums, "init sums " + name, 1e-5);
+  }
+}
+
+// What of the carry a golden file records after each step: y always, z where the variant's z
+// differs from TRM's (HRM's low-level state, single-z's only latent).
+enum class GoldenCarry { kY, kYAndZ };
+
+// Loads the golden weights, runs two ACT steps with the loss head and backward, and compares
+// halting, predictions, outputs, carry, loss, metrics and every gradient with the file.
+inline void expect_two_training_steps_match(const GoldenFile& f, const GoldenVariant& v,
+                                            GoldenCarry recorded) {
+  const std::string base = "/" + v.name;
+  torch::manual_seed(7);
+  TinyRecursiveModel model(v.arch, v.shape);
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& [name, tensor] : state_entries(model)) {
+      ASSERT_TRUE(f.exists(base + "/weights/" + name)) << "no golden weight for " << name;
+      const auto w = f.read(base + "/weights/" + name);
+      ASSERT_EQ(tensor.sizes(), w.sizes()) << name;
+      tensor.copy_(w);
+    }
+  }
+  model->train();
+  ActLossHead head(v.arch.loss_type);
+  at::Generator gen = at::detail::createCPUGenerator(99);
+
+  ActCarry carry = model->initial_carry(read_batch(f, base + "/batch1"));
+  for (int step = 1; step <= 2; ++step) {
+    const std::string s = base + "/step" + std::to_string(step);
+    const ModelBatch batch = read_batch(f, base + "/batch" + std::to_string(step));
+    ActStep out = model->forward(carry, batch, gen);
+    LossOutputs loss = head(out.carry, out.outputs);
+    model->zero_grad();
+    loss.loss.backward();
+
+    const std::string at = v.name + " step " + std::to_string(step) + " ";
+    EXPECT_TRUE(torch::equal(out.carry.halted.to(torch::kInt64), f.read(s + "/halted", true)))
+        << at << "halted";
+    EXPECT_TRUE(torch::equal(out.carry.steps.to(torch::kInt64), f.read(s + "/steps", true)))
+        << at << "steps";
+    EXPECT_TRUE(torch::equal(loss.preds, f.read(s + "/preds", true))) << at << "preds";
+    expect_close(out.outputs.logits, f.read(s + "/logits"), at + "logits");
+    expect_close(out.outputs.q_halt_logits, f.read(s + "/q_halt_logits"), at + "q_halt");
+    expect_close(out.outputs.q_continue_logits, f.read(s + "/q_continue_logits"), at + "q_cont");
+    if (f.exists(s + "/target_q_continue")) {
+      expect_close(out.outputs.target_q_continue, f.read(s + "/target_q_continue"),
+                   at + "target_q_continue");
+    } else {
+      EXPECT_FALSE(out.outputs.target_q_continue.defined()) << at;
+    }
+    expect_close(out.carry.inner.y, f.read(s + "/y"), at + "carry y");
+    if (recorded == GoldenCarry::kYAndZ) {
+      expect_close(out.carry.inner.z, f.read(s + "/z"), at + "carry z");
+    }
+    expect_close(loss.loss, f.read(s + "/loss"), at + "loss");
+    expect_close(loss.metrics.stacked(), f.read(s + "/metrics"), at + "metrics");
+    for (const auto& p : model->named_parameters()) {
+      ASSERT_TRUE(p.value().grad().defined()) << at << p.key();
+      expect_close(p.value().grad(), f.read(s + "/grads/" + p.key()), at + "grad " + p.key());
+    }
+    expect_close(model->puzzle_emb()->local_weights().grad(), f.read(s + "/puzzle_local_grad"),
+                 at + "puzzle embedding grad");
+    carry = out.carry;
+  }
+}
+
+}  // namespace testing
+}  // namespace trm
