@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "trm/model/act_loss_head.hpp"
+#include "trm/model/cpu_runtime.hpp"
 #include "trm/model/tiny_recursive_model.hpp"
 
 namespace {
@@ -143,7 +144,7 @@ int main(int argc, char** argv) {
     }
   }
   if (steps < 1) steps = 1;
-  torch::set_num_threads(threads);
+  trm::configure_cpu_runtime(threads);
   std::printf("bench-model-step: LibTorch %s, %d threads, %d warm-up + %d timed steps\n",
               TORCH_VERSION, threads, warmup, steps);
   for (const auto& c : all_configs()) {

@@ -14,6 +14,7 @@
 #include "trm/dist/communicator.hpp"
 #include "trm/dist/grad_bucketer.hpp"
 #include "trm/model/act_loss_head.hpp"
+#include "trm/model/cpu_runtime.hpp"
 #include "trm/model/tiny_recursive_model.hpp"
 #include "trm/train/adam_atan2.hpp"
 #include "trm/train/ema.hpp"
@@ -113,7 +114,7 @@ int main(int argc, char** argv) {
   }
   auto comm = trm::make_communicator(torch::kCPU);
   const int rank = comm->rank(), world = comm->world_size();
-  torch::set_num_threads(threads);
+  trm::configure_cpu_runtime(threads);
   const BenchConfig bc = bench_config(name);
   const int64_t local = bc.batch / world;
 

@@ -4,10 +4,13 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <array>
 #include <cmath>
+#include <vector>
 
 #include "../src/model/fused_ops.hpp"
 #include "trm/model/act_loss_head.hpp"
+#include "trm/model/cpu_gemm.hpp"
 #include "trm/model/layers.hpp"
 #include "trm/model/sparse_embedding.hpp"
 
@@ -191,10 +194,54 @@ TEST(ModelLayers, FusedOpsMatchPlainAutograd) {
     }
     const auto g2 = torch::autograd::grad({(plain * w).sum()}, {x, w_gu, w_d});
     EXPECT_TRUE(torch::allclose(fused, plain, rtol, rtol)) << dtype;
+    {
+      torch::NoGradGuard no_grad;  // the no-grad (inference, early cycles) path
+      EXPECT_TRUE(torch::allclose(swiglu_mlp(x, w_gu, w_d, rows_major), plain, rtol, rtol))
+          << dtype;
+    }
     for (int i = 0; i < 3; ++i) {
       EXPECT_TRUE(torch::allclose(g1[i], g2[i], 10 * rtol, 10 * rtol)) << dtype << " grad " << i;
     }
   }
+}
+
+TEST(ModelLayers, GemmMatchesMmForEveryOperandLayout) {
+  torch::manual_seed(11);
+  // Operand a [m, k] as a contiguous matrix, the transpose of one, or a column slice of a wider
+  // one (leading dimension > k); likewise b [k, n]; out contiguous or a column slice.
+  auto make = [](int64_t r, int64_t c, int layout) {
+    if (layout == 0) return torch::randn({r, c});
+    if (layout == 1) return torch::randn({c, r}).t();
+    return torch::randn({r, c + 3}).narrow(1, 2, c);
+  };
+  for (const auto& mkn : std::vector<std::array<int64_t, 3>>{
+           {1, 1, 1}, {5, 1, 7}, {1, 9, 4}, {37, 97, 130}, {256, 128, 1024}}) {
+    const int64_t m = mkn[0], k = mkn[1], n = mkn[2];
+    for (int la = 0; la < 3; ++la)
+      for (int lb = 0; lb < 3; ++lb) {
+        const auto a = make(m, k, la);
+        const auto b = make(k, n, lb);
+        const auto expected = torch::mm(a, b);
+        EXPECT_TRUE(torch::allclose(gemm(a, b), expected, 1e-5, 1e-5))
+            << m << "x" << k << "x" << n << " layouts " << la << lb;
+        auto wide = torch::full({m, n + 5}, 7.0f);
+        auto out = wide.narrow(1, 1, n);
+        gemm_out(out, a, b);
+        EXPECT_TRUE(torch::allclose(out, expected, 1e-5, 1e-5)) << "gemm_out " << la << lb;
+        EXPECT_TRUE(wide.narrow(1, 0, 1).eq(7.0f).all().item<bool>()) << "wrote outside out";
+        EXPECT_TRUE(wide.narrow(1, n + 1, 4).eq(7.0f).all().item<bool>()) << "wrote outside out";
+      }
+  }
+  // Products that need a graph keep it (they go through torch::mm).
+  auto a = torch::randn({4, 3}, torch::requires_grad());
+  const auto b = torch::randn({3, 2});
+  const auto c = gemm(a, b);
+  ASSERT_TRUE(c.requires_grad());
+  c.sum().backward();
+  EXPECT_TRUE(torch::allclose(a.grad(), b.sum(1).expand({4, 3}), 1e-6, 1e-6));
+  // float64 and other layouts fall back to torch::mm with the same result.
+  const auto d = torch::randn({6, 5}, torch::kFloat64);
+  EXPECT_TRUE(torch::allclose(gemm(d, d.t()), torch::mm(d, d.t())));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ccache pkg-config
   libtorch-dev              # LibTorch 1.13 (CPU)
   libopenblas0-openmp       # without it LibTorch's matmul falls back to reference BLAS (~30x slower)
+  libdnnl-dev               # oneDNN headers: the model calls its sgemm (1.3-1.6x OpenBLAS here)
   libopenmpi-dev openmpi-bin
   libhdf5-dev hdf5-tools zlib1g-dev
   libtomlplusplus-dev

@@ -1,6 +1,7 @@
 // Fused operations of the TRM block (see fused_ops.hpp).
 #include "fused_ops.hpp"
 
+#include "trm/model/cpu_gemm.hpp"
 #include "swiglu_kernel.hpp"
 
 #include <ATen/Parallel.h>
@@ -148,12 +149,12 @@ torch::Tensor chunked_rows_forward(const torch::Tensor& x, const torch::Tensor& 
     torch::Tensor gu;
     if (gate_up_full != nullptr) {
       gu = gate_up_full->narrow(0, r0, n);
-      torch::mm_out(gu, x.narrow(0, r0, n), w_gu_t);
+      gemm_out(gu, x.narrow(0, r0, n), w_gu_t);
     } else {
-      gu = torch::mm(x.narrow(0, r0, n), w_gu_t);
+      gu = gemm(x.narrow(0, r0, n), w_gu_t);
     }
     auto o = out.narrow(0, r0, n);
-    torch::mm_out(o, swiglu_forward(gu, 1), w_d_t);
+    gemm_out(o, swiglu_forward(gu, 1), w_d_t);
   }
   return out;
 }
@@ -169,10 +170,10 @@ torch::Tensor chunked_cols_forward(const torch::Tensor& x, const torch::Tensor& 
   const int64_t chunk = chunk_size(inter);
   for (int64_t c0 = 0; c0 < cols; c0 += chunk) {
     const int64_t n = std::min(chunk, cols - c0);
-    const auto gu = torch::mm(w_gate_up, x.narrow(1, c0, n));  // [2 * inter, n] contiguous
+    const auto gu = gemm(w_gate_up, x.narrow(1, c0, n));  // [2 * inter, n] contiguous
     if (gate_up_full != nullptr) gate_up_full->narrow(1, c0, n).copy_(gu);
     auto o = out.narrow(1, c0, n);
-    torch::mm_out(o, w_down, swiglu_forward(gu, 0));
+    gemm_out(o, w_down, swiglu_forward(gu, 0));
   }
   return out;
 }
@@ -188,9 +189,9 @@ class SwiGLUMlpFn : public torch::autograd::Function<SwiGLUMlpFn> {
       out = rows_major ? chunked_rows_forward(x, w_gate_up, w_down, &gate_up)
                        : chunked_cols_forward(x, w_gate_up, w_down, &gate_up);
     } else {
-      gate_up = rows_major ? torch::mm(x, w_gate_up.t()) : torch::mm(w_gate_up, x);
+      gate_up = rows_major ? gemm(x, w_gate_up.t()) : gemm(w_gate_up, x);
       const auto act = swiglu_forward(gate_up, rows_major ? 1 : 0);
-      out = rows_major ? torch::mm(act, w_down.t()) : torch::mm(w_down, act);
+      out = rows_major ? gemm(act, w_down.t()) : gemm(w_down, act);
     }
     ctx->save_for_backward({x, w_gate_up, w_down, gate_up});
     ctx->saved_data["rows_major"] = rows_major;
@@ -207,14 +208,14 @@ class SwiGLUMlpFn : public torch::autograd::Function<SwiGLUMlpFn> {
     const int64_t dim = rows_major ? 1 : 0;
     const auto grad = grad_outputs[0].contiguous();
     // The activation is recomputed here rather than saved by the forward pass.
-    const auto d_act = rows_major ? torch::mm(grad, w_down) : torch::mm(w_down.t(), grad);
+    const auto d_act = rows_major ? gemm(grad, w_down) : gemm(w_down.t(), grad);
     torch::Tensor d_gate_up;
     const auto act = swiglu_backward(gate_up, d_act, dim, d_gate_up);
-    const auto d_w_down = rows_major ? torch::mm(grad.t(), act) : torch::mm(grad, act.t());
+    const auto d_w_down = rows_major ? gemm(grad.t(), act) : gemm(grad, act.t());
     const auto d_w_gate_up =
-        rows_major ? torch::mm(d_gate_up.t(), x) : torch::mm(d_gate_up, x.t());
+        rows_major ? gemm(d_gate_up.t(), x) : gemm(d_gate_up, x.t());
     const auto d_x =
-        rows_major ? torch::mm(d_gate_up, w_gate_up) : torch::mm(w_gate_up.t(), d_gate_up);
+        rows_major ? gemm(d_gate_up, w_gate_up) : gemm(w_gate_up.t(), d_gate_up);
     return {d_x, d_w_gate_up, d_w_down, torch::Tensor()};
   }
 };
@@ -231,9 +232,9 @@ torch::Tensor swiglu_mlp(const torch::Tensor& x, const torch::Tensor& w_gate_up,
                       : chunked_cols_forward(x, w_gate_up, w_down, nullptr);
   }
   if (rows_major) {
-    return torch::mm(swiglu_forward(torch::mm(x, w_gate_up.t()), 1), w_down.t());
+    return gemm(swiglu_forward(gemm(x, w_gate_up.t()), 1), w_down.t());
   }
-  return torch::mm(w_down, swiglu_forward(torch::mm(w_gate_up, x), 0));
+  return gemm(w_down, swiglu_forward(gemm(w_gate_up, x), 0));
 }
 
 torch::Tensor residual_rms_norm(const torch::Tensor& a, const torch::Tensor& b, double eps,

@@ -1,8 +1,9 @@
 // Fused SwiGLU loops (see swiglu_kernel.hpp). exp() is a branch-free Cody-Waite range reduction
 // with a degree-6 polynomial for 2^f (relative error about 2e-7, below float32 resolution of the
-// products here), written so that GCC vectorises the loops; target_clones picks AVX-512, AVX2 or
-// baseline code at load time.
-#pragma GCC optimize("O3")
+// products here), written so that GCC vectorises the loops (that needs no-trapping-math: with
+// trapping math the clamp and the float-to-int conversions count as control flow, and the loops
+// stayed scalar); target_clones picks AVX-512, AVX2 or baseline code at load time.
+#pragma GCC optimize("O3", "no-trapping-math")
 #include "swiglu_kernel.hpp"
 
 #include <cstring>
@@ -13,7 +14,8 @@ namespace {
 inline float fast_exp(float x) {
   x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
   const float t = x * 1.44269504088896341f;  // x / ln 2
-  const float n = __builtin_floorf(t);
+  // floor(t) for t in [-126, 128) as a truncation of a positive number (vectorises everywhere).
+  const float n = static_cast<float>(static_cast<int32_t>(t + 128.0f)) - 128.0f;
   const float f = t - n;  // [0, 1)
   float p = 1.535336188319500e-4f;
   p = p * f + 1.339887440266574e-3f;

@@ -17,6 +17,7 @@
 #include "trm/eval/arc_evaluator.hpp"
 #include "trm/eval/arc_submission.hpp"
 #include "trm/eval/bytes_gather.hpp"
+#include "trm/model/cpu_runtime.hpp"
 #include "trm/train/lr_schedule.hpp"
 
 namespace trm {
@@ -80,7 +81,7 @@ Metrics postprocess_train_metrics(const torch::Tensor& stacked_sums, int64_t glo
 Trainer::Trainer(const TrainConfig& config, RunContext ctx) : config_(config), ctx_(ctx) {
   TRM_CHECK(ctx_.comm != nullptr, "Trainer needs a communicator", "build one with make_communicator()");
   validate_for_world(config_, ctx_.world_size);
-  if (config_.threads > 0) torch::set_num_threads(static_cast<int>(config_.threads));
+  configure_cpu_runtime(static_cast<int>(config_.threads));
 
   const int64_t eval_batch = config_.eval_batch_size > 0 ? config_.eval_batch_size : config_.global_batch_size;
   data_ = std::make_unique<TrainData>(config_.data_paths, config_.data_paths_test, config_.seed,
