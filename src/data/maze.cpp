@@ -7,13 +7,11 @@
 #include <cmath>
 #include <cstring>
 #include <queue>
-#include <unordered_set>
 
 #include "csv_rows.hpp"
+#include "simple_convert.hpp"
 #include "trm/common/error.hpp"
 #include "trm/data/arc_grid.hpp"
-#include "trm/data/progress.hpp"
-#include "trm/data/thread_pool.hpp"
 
 namespace trm {
 
@@ -175,20 +173,14 @@ std::string transform_maze(const std::string& s, int size, int trans_id) {
   return std::string(t.cells.begin(), t.cells.end());
 }
 
-void write_maze_split(DatasetWriter* writer, const std::string& split, const std::vector<Maze>& mazes, bool aug,
-                      ProgressBar* bar, int64_t* done) {
-  int idx = 0;
-  for (const Maze& m : mazes) {
-    const std::string where = split + " maze " + std::to_string(idx++);
-    writer->begin_group(split);
-    for (int t = 0; t < (aug ? kNumDihedral : 1); ++t) {
-      const std::vector<uint8_t> in = encode_maze(transform_maze(m.question, m.size, t), where);
-      const std::vector<uint8_t> lab = encode_maze(transform_maze(m.answer, m.size, t), where);
-      writer->add_puzzle(split, 0, in.data(), lab.data(), 1);
-    }
-    writer->end_group(split);
-    bar->update(++*done);
+// A maze's group: the maze and, with aug, its other 7 dihedral transforms.
+std::vector<EncodedExample> maze_examples(const Maze& m, bool aug, const std::string& where) {
+  std::vector<EncodedExample> out;
+  for (int t = 0; t < (aug ? kNumDihedral : 1); ++t) {
+    out.push_back({encode_maze(transform_maze(m.question, m.size, t), where),
+                   encode_maze(transform_maze(m.answer, m.size, t), where)});
   }
+  return out;
 }
 
 }  // namespace
@@ -200,22 +192,11 @@ SimpleConvertReport convert_maze(const MazeConvertOptions& o) {
   std::vector<Maze> train, test;
   Rng rng(o.seed, 0);
   if (generating) {
-    std::unordered_set<std::string> seen;
-    const int64_t total = o.generate + o.generate_test;
-    int64_t misses = 0;
-    ProgressBar gen_bar("generate", total, o.progress);
-    while (static_cast<int64_t>(train.size() + test.size()) < total) {
-      Maze m = generate_maze(o.size, o.min_path_length, &rng);
-      if (!seen.insert(m.question).second) {
-        TRM_CHECK(++misses < 1000 + 10 * total,
-                  "unsolvable generated spec: too few distinct " << o.size << "x" << o.size << " mazes for " << total,
-                  "ask for fewer mazes or a larger --size");
-        continue;
-      }
-      (static_cast<int64_t>(train.size()) < o.generate ? train : test).push_back(std::move(m));
-      gen_bar.update(static_cast<int64_t>(train.size() + test.size()));
-    }
-    gen_bar.finish();
+    const std::string dims = std::to_string(o.size) + "x" + std::to_string(o.size);
+    generate_distinct_puzzles(
+        o.generate, o.generate_test, o.progress, [&] { return generate_maze(o.size, o.min_path_length, &rng); },
+        [](const Maze& m) { return m.question; }, "too few distinct " + dims + " mazes",
+        "ask for fewer mazes or a larger --size", &train, &test);
   } else {
     TRM_CHECK(!o.test_csv.empty(), "--train-csv needs --test-csv", "");
     train = read_maze_csv(o.train_csv);
@@ -224,13 +205,7 @@ SimpleConvertReport convert_maze(const MazeConvertOptions& o) {
               o.train_csv << " holds " << train.front().size << "x" << train.front().size << " mazes, " << o.test_csv
                           << " " << test.front().size << "x" << test.front().size,
               "both splits must have the same maze size");
-    if (o.subsample >= 0 && o.subsample < static_cast<int64_t>(train.size())) {
-      for (int64_t k = 0; k < o.subsample; ++k) {
-        const int64_t j = k + static_cast<int64_t>(rng.below(train.size() - k));
-        std::swap(train[k], train[j]);
-      }
-      train.resize(static_cast<size_t>(o.subsample));
-    }
+    subsample_puzzles(o.subsample, &rng, &train);
   }
   TRM_CHECK(!train.empty(), "no training mazes", "");
   const int size = train.front().size;
@@ -239,23 +214,13 @@ SimpleConvertReport convert_maze(const MazeConvertOptions& o) {
   base.kind = "maze";
   base.seq_len = static_cast<int64_t>(size) * size;
   base.vocab_size = static_cast<int64_t>(std::strlen(kMazeCharset)) + 1;
-  ThreadPool pool(std::max(1, o.threads));
-  DatasetWriter writer(o.writer, base, &pool);
-  writer.begin_split("train", static_cast<int64_t>(train.size()));
-  writer.begin_split("test", static_cast<int64_t>(test.size()));
-  ProgressBar bar("maze", static_cast<int64_t>(train.size() + test.size()), o.progress);
-  int64_t done = 0;
-  write_maze_split(&writer, "train", train, o.aug, &bar, &done);
-  write_maze_split(&writer, "test", test, false, &bar, &done);
-  bar.finish();
-  writer.write_side_file("identifiers.json", "[\"<blank>\"]\n");
-  writer.commit(1);
-  SimpleConvertReport r;
-  r.train = writer.summary("train");
-  r.test = writer.summary("test");
-  r.bytes = writer.bytes_written();
-  r.seconds = bar.seconds();
-  return r;
+  const SimpleSplit train_split{train.size(), [&](size_t i) {
+                                   return maze_examples(train[i], o.aug, "train maze " + std::to_string(i));
+                                 }};
+  const SimpleSplit test_split{test.size(), [&](size_t i) {
+                                 return maze_examples(test[i], false, "test maze " + std::to_string(i));
+                               }};
+  return write_simple_dataset(base, o.writer, o.threads, o.progress, train_split, test_split);
 }
 
 }  // namespace trm

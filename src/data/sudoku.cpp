@@ -5,12 +5,10 @@
 
 #include <algorithm>
 #include <numeric>
-#include <unordered_set>
 
 #include "csv_rows.hpp"
+#include "simple_convert.hpp"
 #include "trm/common/error.hpp"
-#include "trm/data/progress.hpp"
-#include "trm/data/thread_pool.hpp"
 
 namespace trm {
 
@@ -254,23 +252,16 @@ std::vector<SudokuPuzzle> read_sudoku_csv(const std::string& path, int min_diffi
 
 namespace {
 
-// Writes one split: a group per puzzle holding the puzzle and num_aug shuffled copies.
-void write_sudoku_split(DatasetWriter* writer, const std::string& split, const SudokuShape& shape,
-                        const std::vector<SudokuPuzzle>& puzzles, int num_aug, uint64_t seed, uint64_t stream,
-                        ProgressBar* bar, int64_t* done) {
-  Rng rng(seed, stream);
-  for (const SudokuPuzzle& original : puzzles) {
-    writer->begin_group(split);
-    for (int a = 0; a <= num_aug; ++a) {
-      SudokuPuzzle p = original;
-      if (a > 0) shuffle_sudoku(shape, &p, &rng);
-      const std::vector<uint8_t> in = encode_board(p.question);
-      const std::vector<uint8_t> lab = encode_board(p.answer);
-      writer->add_puzzle(split, 0, in.data(), lab.data(), 1);
-    }
-    writer->end_group(split);
-    bar->update(++*done);
+// A puzzle's group: the puzzle and num_aug shuffled copies drawn from rng (unused when 0).
+std::vector<EncodedExample> sudoku_examples(const SudokuShape& shape, const SudokuPuzzle& original, int num_aug,
+                                            Rng* rng) {
+  std::vector<EncodedExample> out;
+  for (int a = 0; a <= num_aug; ++a) {
+    SudokuPuzzle p = original;
+    if (a > 0) shuffle_sudoku(shape, &p, rng);
+    out.push_back({encode_board(p.question), encode_board(p.answer)});
   }
+  return out;
 }
 
 }  // namespace
@@ -286,36 +277,17 @@ SimpleConvertReport convert_sudoku(const SudokuConvertOptions& o) {
   if (generating) {
     TRM_CHECK(o.blanks >= 0, "--generate needs --blanks K (or --givens G)", "");
     TRM_CHECK(o.generate_test >= 0, "--test must be >= 0", "");
-    // Distinct puzzles across both splits, so the held-out ones are never trained on.
-    std::unordered_set<std::string> seen;
-    const int64_t total = o.generate + o.generate_test;
-    int64_t misses = 0;
-    ProgressBar gen_bar("generate", total, o.progress);
-    while (static_cast<int64_t>(train.size() + test.size()) < total) {
-      SudokuPuzzle p = generate_sudoku(shape, o.blanks, &rng);
-      if (!seen.insert(std::string(p.question.begin(), p.question.end())).second) {
-        TRM_CHECK(++misses < 1000 + 10 * total,
-                  "unsolvable generated spec: " << shape.size << "x" << shape.size << " sudokus with " << o.blanks
-                                                << " blanks have too few distinct puzzles for " << total,
-                  "ask for fewer puzzles or more blanks");
-        continue;
-      }
-      (static_cast<int64_t>(train.size()) < o.generate ? train : test).push_back(std::move(p));
-      gen_bar.update(static_cast<int64_t>(train.size() + test.size()));
-    }
-    gen_bar.finish();
+    const std::string dims = std::to_string(shape.size) + "x" + std::to_string(shape.size);
+    generate_distinct_puzzles(
+        o.generate, o.generate_test, o.progress, [&] { return generate_sudoku(shape, o.blanks, &rng); },
+        [](const SudokuPuzzle& p) { return std::string(p.question.begin(), p.question.end()); },
+        dims + " sudokus with " + std::to_string(o.blanks) + " blanks have too few distinct puzzles",
+        "ask for fewer puzzles or more blanks", &train, &test);
   } else {
     TRM_CHECK(!o.test_csv.empty(), "--train-csv needs --test-csv", "");
     train = read_sudoku_csv(o.train_csv, o.min_difficulty);
     test = read_sudoku_csv(o.test_csv, o.min_difficulty);
-    if (o.subsample >= 0 && o.subsample < static_cast<int64_t>(train.size())) {
-      // Random subset without replacement, in random order (np.random.choice, replace=False).
-      for (int64_t k = 0; k < o.subsample; ++k) {
-        const int64_t j = k + static_cast<int64_t>(rng.below(train.size() - k));
-        std::swap(train[k], train[j]);
-      }
-      train.resize(static_cast<size_t>(o.subsample));
-    }
+    subsample_puzzles(o.subsample, &rng, &train);
   }
   TRM_CHECK(!train.empty(), "no training sudokus (after --min-difficulty / --subsample)", "");
 
@@ -323,23 +295,12 @@ SimpleConvertReport convert_sudoku(const SudokuConvertOptions& o) {
   base.kind = "sudoku";
   base.seq_len = shape.cells();
   base.vocab_size = shape.size + 2;
-  ThreadPool pool(std::max(1, o.threads));
-  DatasetWriter writer(o.writer, base, &pool);
-  writer.begin_split("train", static_cast<int64_t>(train.size()));
-  writer.begin_split("test", static_cast<int64_t>(test.size()));
-  ProgressBar bar("sudoku", static_cast<int64_t>(train.size() + test.size()), o.progress);
-  int64_t done = 0;
-  write_sudoku_split(&writer, "train", shape, train, o.num_aug, o.seed, 1, &bar, &done);
-  write_sudoku_split(&writer, "test", shape, test, 0, o.seed, 2, &bar, &done);
-  bar.finish();
-  writer.write_side_file("identifiers.json", "[\"<blank>\"]\n");
-  writer.commit(1);
-  SimpleConvertReport r;
-  r.train = writer.summary("train");
-  r.test = writer.summary("test");
-  r.bytes = writer.bytes_written();
-  r.seconds = bar.seconds();
-  return r;
+  Rng aug_rng(o.seed, 1);  // stream 1: the training copies; held-out puzzles get none
+  const SimpleSplit train_split{
+      train.size(), [&](size_t i) { return sudoku_examples(shape, train[i], o.num_aug, &aug_rng); }};
+  const SimpleSplit test_split{test.size(),
+                               [&](size_t i) { return sudoku_examples(shape, test[i], 0, nullptr); }};
+  return write_simple_dataset(base, o.writer, o.threads, o.progress, train_split, test_split);
 }
 
 }  // namespace trm
