@@ -60,6 +60,30 @@ bool gemm_uses_dnnl() {
 #endif
 }
 
+void sgemm(char trans_a, char trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+           const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc) {
+  if (m == 0 || n == 0) return;
+#ifdef TRM_WITH_DNNL
+  if (k > 0 && dnnl_sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, 0.0f, c, ldc) ==
+                   dnnl_success)
+    return;
+#endif
+  const auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
+  // op(x) as a [rows, cols] view of a row-major buffer with leading dimension ld.
+  auto view = [&](const float* x, char trans, int64_t rows, int64_t cols, int64_t ld) {
+    auto* p = const_cast<float*>(x);
+    return trans == 'T' ? torch::from_blob(p, {rows, cols}, {1, ld}, f32)
+                        : torch::from_blob(p, {rows, cols}, {ld, 1}, f32);
+  };
+  auto out = torch::from_blob(c, {m, n}, {ldc, 1}, f32);
+  if (k == 0) {
+    out.zero_();
+    return;
+  }
+  torch::mm_out(out, view(a, trans_a, m, k, lda), view(b, trans_b, k, n, ldb));
+  if (alpha != 1.0f) out.mul_(alpha);
+}
+
 torch::Tensor gemm(const torch::Tensor& a, const torch::Tensor& b) {
 #ifdef TRM_WITH_DNNL
   if (a.device().is_cpu() && a.scalar_type() == torch::kFloat32 && a.dim() == 2 &&

@@ -1,13 +1,16 @@
 // Fused operations of the TRM block (see fused_ops.hpp).
 #include "fused_ops.hpp"
 
-#include "trm/model/cpu_gemm.hpp"
+#include "attention_kernel.hpp"
 #include "swiglu_kernel.hpp"
+#include "trm/common/error.hpp"
+#include "trm/model/cpu_gemm.hpp"
 
 #include <ATen/Parallel.h>
 #include <torch/version.h>
 
 #include <cmath>
+#include <vector>
 
 namespace trm {
 namespace {
@@ -220,6 +223,157 @@ class SwiGLUMlpFn : public torch::autograd::Function<SwiGLUMlpFn> {
   }
 };
 
+
+// --- Fused CPU attention ---------------------------------------------------------------------
+// Per (batch, head) pair, in parallel: q and k rotated while gathered from the qkv projection,
+// scores = scale * q k^T, softmax in place (keeping the row log-sum-exp), out = p v. Backward
+// recomputes p from q, k and the log-sum-exp instead of saving [seq, seq] per pair (the
+// training step of C3 kept ~1 GiB of probabilities otherwise).
+
+struct AttentionGeometry {
+  int64_t batch, seq, heads, head_dim;
+  int64_t width() const { return heads * head_dim; }  // of q, k, v and the attention output
+  float scale() const { return 1.0f / std::sqrt(static_cast<float>(head_dim)); }
+};
+
+// Rotary tables [seq, head_dim], or nullptr for empty tables (no rotary embedding).
+struct RopeRows {
+  const float* cos = nullptr;
+  const float* sin = nullptr;
+};
+
+RopeRows rope_rows(const torch::Tensor& cos, const torch::Tensor& sin) {
+  if (cos.numel() == 0) return {};
+  return {cos.data_ptr<float>(), sin.data_ptr<float>()};
+}
+
+// qkv [batch * seq, 3 * width] -> q_rot, k_rot, v [batch, heads, seq, head_dim], out [batch *
+// seq, width], lse [batch, heads, seq].
+void attention_forward(const float* qkv, RopeRows rope, const AttentionGeometry& g, float* q_rot,
+                       float* k_rot, float* v, float* out, float* lse) {
+  const int64_t ld = 3 * g.width();
+  const int64_t pair = g.seq * g.head_dim;
+  at::parallel_for(0, g.batch * g.heads, 1, [&](int64_t begin, int64_t end) {
+    std::vector<float> scores(g.seq * g.seq);
+    for (int64_t bh = begin; bh < end; ++bh) {
+      const int64_t b = bh / g.heads, h = bh % g.heads;
+      const float* rows = qkv + b * g.seq * ld;
+      float* q = q_rot + bh * pair;
+      float* k = k_rot + bh * pair;
+      float* vv = v + bh * pair;
+      rope_gather_rows(rows + h * g.head_dim, ld, rope.cos, rope.sin, g.seq, g.head_dim, q);
+      rope_gather_rows(rows + (g.heads + h) * g.head_dim, ld, rope.cos, rope.sin, g.seq,
+                       g.head_dim, k);
+      rope_gather_rows(rows + (2 * g.heads + h) * g.head_dim, ld, nullptr, nullptr, g.seq,
+                       g.head_dim, vv);
+      sgemm('N', 'T', g.seq, g.seq, g.head_dim, g.scale(), q, g.head_dim, k, g.head_dim,
+            scores.data(), g.seq);
+      softmax_rows(scores.data(), g.seq, g.seq, lse + bh * g.seq);
+      sgemm('N', 'N', g.seq, g.head_dim, g.seq, 1.0f, scores.data(), g.seq, vv, g.head_dim,
+            out + b * g.seq * g.width() + h * g.head_dim, g.width());
+    }
+  });
+}
+
+// Gradient of attention_forward with respect to qkv, from the gradient of out.
+void attention_backward(const float* q_rot, const float* k_rot, const float* v, const float* out,
+                        const float* lse, const float* d_out, RopeRows rope,
+                        const AttentionGeometry& g, float* d_qkv) {
+  const int64_t ld = 3 * g.width();
+  const int64_t pair = g.seq * g.head_dim;
+  at::parallel_for(0, g.batch * g.heads, 1, [&](int64_t begin, int64_t end) {
+    std::vector<float> p(g.seq * g.seq), dp(g.seq * g.seq), d_rot(pair), delta(g.seq);
+    for (int64_t bh = begin; bh < end; ++bh) {
+      const int64_t b = bh / g.heads, h = bh % g.heads;
+      const float* q = q_rot + bh * pair;
+      const float* k = k_rot + bh * pair;
+      const float* vv = v + bh * pair;
+      const int64_t head_col = b * g.seq * g.width() + h * g.head_dim;
+      const float* o = out + head_col;
+      const float* d_o = d_out + head_col;
+      float* d_rows = d_qkv + b * g.seq * ld;
+      sgemm('N', 'T', g.seq, g.seq, g.head_dim, g.scale(), q, g.head_dim, k, g.head_dim,
+            p.data(), g.seq);
+      softmax_from_lse_rows(p.data(), g.seq, g.seq, lse + bh * g.seq);
+      // d_v = p^T d_o, straight into the v columns of d_qkv.
+      sgemm('T', 'N', g.seq, g.head_dim, g.seq, 1.0f, p.data(), g.seq, d_o, g.width(),
+            d_rows + (2 * g.heads + h) * g.head_dim, ld);
+      sgemm('N', 'T', g.seq, g.seq, g.head_dim, 1.0f, d_o, g.width(), vv, g.head_dim, dp.data(),
+            g.seq);
+      for (int64_t s = 0; s < g.seq; ++s) {
+        float acc = 0.0f;
+        for (int64_t j = 0; j < g.head_dim; ++j)
+          acc += d_o[s * g.width() + j] * o[s * g.width() + j];
+        delta[s] = acc;
+      }
+      softmax_backward_rows(p.data(), dp.data(), g.seq, g.seq, delta.data());  // dp = d_scores
+      sgemm('N', 'N', g.seq, g.head_dim, g.seq, g.scale(), dp.data(), g.seq, k, g.head_dim,
+            d_rot.data(), g.head_dim);
+      rope_scatter_rows(d_rot.data(), rope.cos, rope.sin, g.seq, g.head_dim,
+                        d_rows + h * g.head_dim, ld);
+      sgemm('T', 'N', g.seq, g.head_dim, g.seq, g.scale(), dp.data(), g.seq, q, g.head_dim,
+            d_rot.data(), g.head_dim);
+      rope_scatter_rows(d_rot.data(), rope.cos, rope.sin, g.seq, g.head_dim,
+                        d_rows + (g.heads + h) * g.head_dim, ld);
+    }
+  });
+}
+
+struct AttentionState {
+  torch::Tensor q_rot, k_rot, v, out, lse;
+};
+
+AttentionState run_attention(const torch::Tensor& x, const torch::Tensor& w_qkv,
+                             const torch::Tensor& cos, const torch::Tensor& sin,
+                             const AttentionGeometry& g) {
+  const auto qkv = gemm(x, w_qkv.t());  // [batch * seq, 3 * width]
+  const auto opts = x.options();
+  AttentionState st;
+  st.q_rot = torch::empty({g.batch, g.heads, g.seq, g.head_dim}, opts);
+  st.k_rot = torch::empty_like(st.q_rot);
+  st.v = torch::empty_like(st.q_rot);
+  st.out = torch::empty({g.batch * g.seq, g.width()}, opts);
+  st.lse = torch::empty({g.batch, g.heads, g.seq}, opts);
+  attention_forward(qkv.data_ptr<float>(), rope_rows(cos, sin), g, st.q_rot.data_ptr<float>(),
+                    st.k_rot.data_ptr<float>(), st.v.data_ptr<float>(), st.out.data_ptr<float>(),
+                    st.lse.data_ptr<float>());
+  return st;
+}
+
+class CpuAttentionFn : public torch::autograd::Function<CpuAttentionFn> {
+ public:
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x,
+                               const torch::Tensor& w_qkv, const torch::Tensor& w_o,
+                               const torch::Tensor& cos, const torch::Tensor& sin,
+                               std::vector<int64_t> geometry) {
+    const AttentionGeometry g{geometry[0], geometry[1], geometry[2], geometry[3]};
+    AttentionState st = run_attention(x, w_qkv, cos, sin, g);
+    ctx->save_for_backward({x, w_qkv, w_o, st.q_rot, st.k_rot, st.v, st.out, st.lse, cos, sin});
+    ctx->saved_data["geometry"] = geometry;
+    return gemm(st.out, w_o.t());
+  }
+
+  static tensor_list backward(AutogradContext* ctx, tensor_list grad_outputs) {
+    const auto s = ctx->get_saved_variables();
+    const auto& x = s[0];
+    const auto& w_qkv = s[1];
+    const auto& w_o = s[2];
+    const auto& out = s[6];
+    const auto geometry = ctx->saved_data["geometry"].toIntVector();
+    const AttentionGeometry g{geometry[0], geometry[1], geometry[2], geometry[3]};
+    const auto grad = grad_outputs[0].contiguous();
+    const auto d_out = gemm(grad, w_o);  // [batch * seq, width]
+    const auto d_w_o = gemm(grad.t(), out);
+    auto d_qkv = torch::empty({x.size(0), 3 * g.width()}, x.options());
+    attention_backward(s[3].data_ptr<float>(), s[4].data_ptr<float>(), s[5].data_ptr<float>(),
+                       out.data_ptr<float>(), s[7].data_ptr<float>(), d_out.data_ptr<float>(),
+                       rope_rows(s[8], s[9]), g, d_qkv.data_ptr<float>());
+    const auto d_w_qkv = gemm(d_qkv.t(), x);
+    const auto d_x = gemm(d_qkv, w_qkv);
+    return {d_x, d_w_qkv, d_w_o, torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
 }  // namespace
 
 torch::Tensor swiglu_mlp(const torch::Tensor& x, const torch::Tensor& w_gate_up,
@@ -242,6 +396,31 @@ torch::Tensor residual_rms_norm(const torch::Tensor& a, const torch::Tensor& b, 
   if (needs_graph(a, b)) return ResidualRmsNormFn::apply(a, b, eps, dim);
   auto y = normalise_sum(a, b, eps, dim).first;
   return y.to(a.scalar_type());
+}
+
+bool use_cpu_attention(const torch::Tensor& x) { return use_float_kernel(x); }
+
+torch::Tensor cpu_attention(const torch::Tensor& x, const torch::Tensor& w_qkv,
+                            const torch::Tensor& w_o, const torch::Tensor& cos,
+                            const torch::Tensor& sin, int64_t batch, int64_t seq, int64_t heads,
+                            int64_t head_dim) {
+  TRM_CHECK(use_cpu_attention(x) && x.size(0) == batch * seq &&
+                w_qkv.size(0) == 3 * heads * head_dim && w_o.size(1) == heads * head_dim &&
+                (!cos.defined() || (cos.is_contiguous() && sin.is_contiguous() &&
+                                    cos.size(0) == seq && cos.size(1) == head_dim)),
+            "cpu_attention: unexpected shapes or layout", "report this as a bug");
+  const auto wq = w_qkv.contiguous();
+  const auto wo = w_o.contiguous();
+  // Autograd functions take no undefined tensors: no rotary embedding is an empty table.
+  const auto none = torch::empty({0}, x.options());
+  const auto& c = cos.defined() ? cos : none;
+  const auto& s = sin.defined() ? sin : none;
+  std::vector<int64_t> geometry{batch, seq, heads, head_dim};
+  const bool graph = torch::GradMode::is_enabled() &&
+                     (x.requires_grad() || wq.requires_grad() || wo.requires_grad());
+  if (graph) return CpuAttentionFn::apply(x, wq, wo, c, s, geometry);
+  const AttentionGeometry g{batch, seq, heads, head_dim};
+  return gemm(run_attention(x, wq, c, s, g).out, wo.t());
 }
 
 torch::Tensor bidirectional_attention(const torch::Tensor& q, const torch::Tensor& k,

@@ -23,6 +23,17 @@ torch::Tensor residual_rms_norm(const torch::Tensor& a, const torch::Tensor& b, 
 torch::Tensor swiglu_mlp(const torch::Tensor& x, const torch::Tensor& w_gate_up,
                          const torch::Tensor& w_down, bool rows_major);
 
+// The whole attention block on CPU float32 (use_cpu_attention): x [batch * seq, hidden] ->
+// o_proj(softmax(q k^T / sqrt(head_dim)) v) with (q | k | v) = x W_qkv^T, q and k rotated by the
+// rotary tables cos/sin ([seq, head_dim], or undefined for none). Fused per (batch, head) pair
+// with an autograd function that saves q, k, v, the output and the row log-sum-exp, and
+// recomputes the probabilities in backward (no [seq, seq] tensor is kept).
+bool use_cpu_attention(const torch::Tensor& x);
+torch::Tensor cpu_attention(const torch::Tensor& x, const torch::Tensor& w_qkv,
+                            const torch::Tensor& w_o, const torch::Tensor& cos,
+                            const torch::Tensor& sin, int64_t batch, int64_t seq, int64_t heads,
+                            int64_t head_dim);
+
 // softmax(q k^T / sqrt(head_dim)) v without mask; q, k, v [batch, heads, seq, head_dim].
 // scaled_dot_product_attention on LibTorch >= 2.0, the plain formula on 1.13.
 torch::Tensor bidirectional_attention(const torch::Tensor& q, const torch::Tensor& k,

@@ -106,6 +106,22 @@ AttentionImpl::AttentionImpl(int64_t hidden_size, int64_t head_dim, int64_t num_
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const RotaryTables* rope) {
   const int64_t batch = x.size(0);
   const int64_t seq = x.size(1);
+  TRM_CHECK(num_key_value_heads_ == num_heads_,
+            "grouped-query attention (" << num_key_value_heads_ << " kv heads for " << num_heads_
+                                        << " heads) is not supported",
+            "TRM uses num_key_value_heads == num_heads");
+  const auto dtype = x.scalar_type();
+  if (use_cpu_attention(x.reshape({batch * seq, x.size(2)}))) {
+    torch::Tensor cos, sin;
+    if (rope != nullptr) {
+      cos = rope->cos.narrow(0, 0, seq).to(dtype).contiguous();
+      sin = rope->sin.narrow(0, 0, seq).to(dtype).contiguous();
+    }
+    const auto out = cpu_attention(x.reshape({batch * seq, x.size(2)}), qkv_proj->weight.to(dtype),
+                                   o_proj->weight.to(dtype), cos, sin, batch, seq, num_heads_,
+                                   head_dim_);
+    return out.view({batch, seq, out.size(1)});
+  }
   // [batch, seq, heads + 2 * kv_heads, head_dim]
   const auto qkv = qkv_proj->forward(x).view({batch, seq, -1, head_dim_});
   auto query = qkv.narrow(2, 0, num_heads_);
@@ -121,10 +137,6 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const RotaryTables*
   query = query.permute({0, 2, 1, 3});
   key = key.permute({0, 2, 1, 3});
   value = value.permute({0, 2, 1, 3});
-  TRM_CHECK(num_key_value_heads_ == num_heads_,
-            "grouped-query attention (" << num_key_value_heads_ << " kv heads for " << num_heads_
-                                        << " heads) is not supported",
-            "TRM uses num_key_value_heads == num_heads");
   const auto attn = bidirectional_attention(query, key, value);  // [batch, heads, seq, head_dim]
   return o_proj->forward(attn.permute({0, 2, 1, 3}).reshape({batch, seq, num_heads_ * head_dim_}));
 }
