@@ -1,7 +1,8 @@
 // End to end on real ARC tasks: trm-convert builds a small augmented dataset, trm-dist trains a
 // tiny TRM for a few steps, then
 //   - trm-eval with 1 and with 2 MPI ranks gives the same metrics, submission.json and
-//     eval_outputs.h5; the submission validates against test_puzzles.json;
+//     eval_outputs.h5; the submission validates against test_puzzles.json, and so do the
+//     submission_step_<k>.json files trm-dist's evaluations wrote;
 //   - the saved outputs hold the test split's rows in dataset order, and voting over them again
 //     reproduces trm-eval's pass@K and submission;
 //   - trm-solve on one of the test tasks answers exactly what trm-eval submitted for it, and
@@ -152,6 +153,15 @@ forward_dtype = "float32"
 
   ArcEvaluator evaluator = ArcEvaluator::from_dataset({data.string()});
   validate_arc_submission(parse_json(submission, "submission.json"), evaluator.test_puzzles());
+  // The trainer's evaluation (the same evaluate_test_split) wrote its vote as well.
+  int trainer_submissions = 0;
+  for (const auto& e : fs::directory_iterator(run_dir)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("submission_step_", 0) != 0) continue;
+    ++trainer_submissions;
+    validate_arc_submission(parse_json(read_text(e.path()), name), evaluator.test_puzzles());
+  }
+  EXPECT_GE(trainer_submissions, 1) << "trm-dist wrote no submission_step_<step>.json";
 
   // Saved rows are the test split in dataset order ...
   const auto inputs = read_h5<int32_t>(out1, "inputs", H5T_NATIVE_INT32);

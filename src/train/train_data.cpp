@@ -1,19 +1,16 @@
-// TrainData over PuzzleDataset, TrainSampler (through a Prefetcher) and TestIterator.
+// TrainData over PuzzleDataset, TrainSampler (through a Prefetcher) and TestSplit.
 #include "trm/train/train_data.hpp"
 
 #include "trm/common/error.hpp"
 #include "trm/data/prefetcher.hpp"
 #include "trm/data/puzzle_dataset.hpp"
-#include "trm/data/test_iterator.hpp"
 #include "trm/data/train_sampler.hpp"
 
 namespace trm {
 
 struct TrainData::Impl {
   std::shared_ptr<const PuzzleDataset> train;
-  std::shared_ptr<const PuzzleDataset> test;
   std::unique_ptr<Prefetcher> prefetcher;
-  std::unique_ptr<TestIterator> test_iter;
 };
 
 namespace {
@@ -51,15 +48,14 @@ TrainData::TrainData(const std::vector<std::string>& train_dirs, const std::vect
   info_.total_groups = m.total_groups;
   info_.mean_puzzle_examples = m.mean_puzzle_examples;
 
-  impl_->test = std::make_shared<PuzzleDataset>(test_dirs_, "test");
-  const DatasetMetadata& tm = impl_->test->metadata();
+  test_ = std::make_unique<TestSplit>(test_dirs_, eval_batch_size, rank, world_size);
+  const TestSplitInfo& tm = test_->info();
   TRM_CHECK(tm.seq_len == m.seq_len && tm.vocab_size == m.vocab_size,
             "test split (" << test_dirs_.front() << ") has seq_len " << tm.seq_len << ", vocab " << tm.vocab_size
                            << " but the train split has " << m.seq_len << ", " << m.vocab_size,
             "evaluate on a dataset converted with the same task");
   info_.shape.num_puzzle_identifiers = std::max(info_.shape.num_puzzle_identifiers, tm.num_puzzle_identifiers);
-  info_.test_examples = impl_->test->num_examples();
-  impl_->test_iter = std::make_unique<TestIterator>(impl_->test, eval_batch_size, rank, world_size);
+  info_.test_examples = tm.num_examples;
 
   auto sampler = std::make_unique<TrainSampler>(impl_->train, seed, global_batch_size, rank, world_size, start);
   impl_->prefetcher = std::make_unique<Prefetcher>(std::move(sampler), 4);
@@ -68,16 +64,5 @@ TrainData::TrainData(const std::vector<std::string>& train_dirs, const std::vect
 TrainData::~TrainData() = default;
 
 BatchTensors TrainData::next_train() { return to_tensors(impl_->prefetcher->next()); }
-
-void TrainData::begin_test() { impl_->test_iter->reset(); }
-
-bool TrainData::next_test(BatchTensors* out) {
-  Batch b;
-  if (!impl_->test_iter->next(&b)) return false;
-  *out = to_tensors(std::move(b));
-  return true;
-}
-
-int64_t TrainData::test_batches() const { return impl_->test_iter->num_batches(); }
 
 }  // namespace trm

@@ -1,4 +1,5 @@
-// Trainer: the step protocol of trainer.hpp, evaluation on the test split and checkpoints.
+// Trainer: the step protocol of trainer.hpp, evaluation on the test split (through the eval
+// module's evaluate_test_split) and checkpoints.
 // Index spaces: a BatchTensors holds this rank's rows [r*B/W, (r+1)*B/W) of global batch b;
 // the ACT carry row i always belongs to local row i, so for any world size global row j of the
 // carry sees the same sequence of examples.
@@ -16,7 +17,7 @@
 #include "trm/config/config_loader.hpp"
 #include "trm/eval/arc_evaluator.hpp"
 #include "trm/eval/arc_submission.hpp"
-#include "trm/eval/bytes_gather.hpp"
+#include "trm/eval/evaluate.hpp"
 #include "trm/model/cpu_runtime.hpp"
 #include "trm/train/lr_schedule.hpp"
 
@@ -54,6 +55,23 @@ std::string json_string(const std::string& s) {
   }
   return out + "\"";
 }
+
+// Swaps the EMA weights into the model for its lifetime, so evaluation runs on them and the
+// trained weights come back even when it throws (nothing to do when ema is null).
+class EmaWeightsIn {
+ public:
+  explicit EmaWeightsIn(Ema* ema) : ema_(ema) {
+    if (ema_) ema_->swap();
+  }
+  ~EmaWeightsIn() {
+    if (ema_) ema_->swap();
+  }
+  EmaWeightsIn(const EmaWeightsIn&) = delete;
+  EmaWeightsIn& operator=(const EmaWeightsIn&) = delete;
+
+ private:
+  Ema* ema_;
+};
 
 // The metric vector of ActMetrics, summed over ranks (float64, one collective).
 torch::Tensor reduce_sums(const ActMetrics& metrics, Communicator& comm) {
@@ -268,66 +286,19 @@ void Trainer::print_progress() {
 }
 
 Metrics Trainer::evaluate() {
-  torch::NoGradGuard no_grad;
   const auto t0 = Clock::now();
-  if (ema_) ema_->swap();
-  model_->eval();
   const TrainDataInfo& info = data_->info();
   std::optional<ArcEvaluator> arc;
   if (info.kind == "arc") arc.emplace(ArcEvaluator::from_dataset(data_->test_dirs(), info.blank_identifier_id));
-
-  torch::Tensor sums;  // [8] float64, ActMetrics order
-  double copy_exact = 0, copy_count = 0;
-  data_->begin_test();
-  BatchTensors b;
-  while (data_->next_test(&b)) {
-    const ModelBatch mb = to_model_batch(b);
-    ActCarry carry = model_->initial_carry(mb);
-    LossOutputs lo;
-    torch::Tensor q_halt;  // [rows] float32 of the final step
-    for (int64_t i = 0; i < config_.arch.halt_max_steps; ++i) {
-      ActStep out = model_->forward(carry, mb);
-      carry = std::move(out.carry);
-      lo = (*loss_head_)(carry, out.outputs);
-      q_halt = out.outputs.q_halt_logits;
-      if (lo.all_halted.item<bool>()) break;
-    }
-    torch::Tensor s = lo.metrics.stacked().to(torch::kCPU, torch::kFloat64);
-    sums = sums.defined() ? sums + s : s;
-
-    // The copy-input baseline: predicting the input itself.
-    const torch::Tensor valid = (b.labels != -100) & (b.labels != info.ignore_label_id);
-    const torch::Tensor has_valid = valid.any(1);
-    const torch::Tensor same = ((b.inputs == b.labels) | ~valid).all(1) & has_valid;
-    copy_exact += same.sum().item<double>();
-    copy_count += has_valid.sum().item<double>();
-
-    if (arc) {
-      torch::Tensor preds = lo.preds.to(torch::kCPU, torch::kInt64).contiguous();
-      torch::Tensor q = q_halt.to(torch::kCPU, torch::kFloat32).contiguous();
-      arc->add_batch(b.real_rows, b.puzzle_identifiers.data_ptr<int32_t>(), b.inputs.data_ptr<int32_t>(),
-                     preds.data_ptr<int64_t>(), q.data_ptr<float>(), b.example_indices.data_ptr<int64_t>());
-    }
+  EvalResult r;
+  {
+    const EmaWeightsIn ema_weights(ema_.get());
+    r = evaluate_test_split(model_, *loss_head_, data_->test_split(), *ctx_.comm, arc ? &*arc : nullptr);
   }
-  if (ema_) ema_->swap();
 
-  Metrics m;
-  if (!sums.defined()) sums = torch::zeros({static_cast<int64_t>(ActMetrics::names().size())}, torch::kFloat64);
-  torch::Tensor all = torch::cat({sums, torch::tensor({copy_exact, copy_count}, torch::kFloat64)}).contiguous();
-  ctx_.comm->all_reduce_sum(all);
-  auto acc = all.accessor<double, 1>();
-  const auto& names = ActMetrics::names();
-  const double count = std::max(acc[0], 1.0);
-  for (size_t i = 0; i < names.size(); ++i) m[names[i]] = names[i] == "count" ? acc[i] : acc[i] / count;
-  const size_t n = names.size();
-  m["copy_input_exact_accuracy"] = acc[n] / std::max(acc[n + 1], 1.0);
-  if (arc) {
-    std::optional<ArcVoteResult> vote = arc->finish(communicator_gather(*ctx_.comm));
-    if (vote && ctx_.rank == 0) {
-      for (const auto& [k, v] : vote->metrics()) m[k] = v;
-      write_arc_submission(*vote, config_.checkpoint_path + "/submission_step_" + std::to_string(step_) + ".json");
-    }
-  }
+  Metrics m = std::move(r.metrics);
+  if (r.arc && ctx_.rank == 0)
+    write_arc_submission(*r.arc, config_.checkpoint_path + "/submission_step_" + std::to_string(step_) + ".json");
   m["eval_seconds"] = seconds_since(t0);
   return m;
 }

@@ -1,5 +1,5 @@
 // evaluate_test_split: one pass of a model over a dataset's test split on every rank (the
-// reference's evaluate() in pretrain.py), used by trm-eval and usable by the trainer. Each batch
+// reference's evaluate() in pretrain.py), used by trm-eval and the trainer. Each batch
 // runs exactly halt_max_steps supervision steps (eval mode halts nowhere earlier); the loss head's
 // metric sums of the final step are summed over batches and ranks and divided by the number of
 // counted examples, as the reference post-processes them. For ARC datasets the de-augmented

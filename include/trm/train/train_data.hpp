@@ -1,6 +1,7 @@
 // TrainData: the trainer's window on the datasets: the training stream of this rank (sampler +
-// prefetch thread), the test split in padded global batches, and the facts the schedule and the
-// model need. Batches come out as CPU tensors ready for the model.
+// prefetch thread), the test split in padded global batches (the eval module's TestSplit, which
+// evaluate_test_split reads), and the facts the schedule and the model need. Batches come out as
+// CPU tensors ready for the model.
 #pragma once
 
 #include <torch/torch.h>
@@ -12,6 +13,7 @@
 
 #include "trm/config/arch_config.hpp"
 #include "trm/data/batch.hpp"
+#include "trm/eval/test_split.hpp"
 
 namespace trm {
 
@@ -25,15 +27,15 @@ struct TrainDataInfo {
   int64_t test_examples = 0;        // 0: no test split
 };
 
-// One rank's rows of a global batch as tensors (CPU, int32).
+// One rank's rows of a global training batch as tensors (CPU, int32).
 struct BatchTensors {
   torch::Tensor inputs;              // [rows, seq_len]
   torch::Tensor labels;              // [rows, seq_len], -100 where ignored
   torch::Tensor puzzle_identifiers;  // [rows]
-  torch::Tensor example_indices;     // [rows] int64, -1 for padding rows (test)
+  torch::Tensor example_indices;     // [rows] int64, global rows of the train split
   int64_t real_rows = 0;
-  SamplerPosition position;          // training: this batch
-  SamplerPosition next_position;     // training: where to resume after it
+  SamplerPosition position;          // this batch
+  SamplerPosition next_position;     // where to resume after it
 };
 
 class TrainData {
@@ -49,13 +51,13 @@ class TrainData {
 
   BatchTensors next_train();  // never ends; crosses epochs
 
-  void begin_test();                 // restart the test split
-  bool next_test(BatchTensors* out); // false when exhausted
-  int64_t test_batches() const;
+  // The test split in padded global batches of eval_batch_size rows (this rank's slice).
+  TestSplit& test_split() { return *test_; }
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  std::unique_ptr<TestSplit> test_;
   TrainDataInfo info_;
   std::vector<std::string> test_dirs_;
 };

@@ -68,8 +68,10 @@ class Trainer {
 
   // One optimizer step on the next batch; returns the reduced train metrics (every rank).
   Metrics train_step();
-  // The test split: eval/* metrics (exact_accuracy, accuracy, copy_input_exact_accuracy, ...),
-  // ARC pass@K for ARC datasets. Collective. Uses the EMA weights when ema = true.
+  // The test split through the eval module's evaluate_test_split (trm/eval/evaluate.hpp):
+  // exact_accuracy, accuracy, copy_input_exact_accuracy, ..., eval_seconds, and for ARC datasets
+  // ARC/pass@K with <checkpoint_path>/submission_step_<step>.json (rank 0). Collective. Uses the
+  // EMA weights when ema = true; the trained weights are back in the model afterwards.
   Metrics evaluate();
   // Writes a checkpoint through the CheckpointStore at checkpoint_path (rank 0 writes; the call
   // is collective because RNG states are gathered). Returns the path (rank 0) or "".
