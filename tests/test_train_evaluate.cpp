@@ -5,10 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <filesystem>
 
-#include "trm/config/config_loader.hpp"
-#include "trm/dist/communicator.hpp"
+#include "train_test_setup.hpp"
 #include "trm/eval/evaluate.hpp"
 #include "trm/train/trainer.hpp"
 
@@ -16,25 +14,16 @@ namespace trm {
 namespace {
 
 TEST(TrainerEvaluate, EvaluatesTheEmaWeightsAndPutsTheTrainedOnesBack) {
-  namespace fs = std::filesystem;
-  static int argc = 0;
-  static MpiSession session(&argc, nullptr);
-  auto comm = make_communicator(torch::kCPU);
-  const fs::path dir = fs::path(TRM_BINARY_DIR) / "test_train_evaluate";
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  const std::string data = (dir / "data").string();
-  const std::string convert = std::string(TRM_BINARY_DIR) +
-                              "/bin/trm-convert sudoku --generate 64 --size 4 --blanks 6 --test 20 --num-aug 1"
-                              " --seed 2 --quiet --output " + data + " > /dev/null 2>&1";
+  const testing::TrainTestDir dir("test_train_evaluate");
+  const std::string convert =
+      dir.convert_sudoku_command("--generate 64 --size 4 --blanks 6 --test 20 --num-aug 1 --seed 2");
   ASSERT_EQ(std::system(convert.c_str()), 0) << convert;
   // 20 test puzzles in global batches of 8: the last batch is padded.
-  const TrainConfig config = load_train_config(
-      std::string(TRM_SOURCE_DIR) + "/configs/test_tiny.toml",
-      {"data_paths=[\"" + data + "\"]", "checkpoint_path=" + (dir / "run").string(), "eval_batch_size=8"});
+  const TrainConfig config = dir.tiny_config({"eval_batch_size=8"});
   ASSERT_TRUE(config.ema);
+  Communicator& comm = testing::test_communicator();
   RunContext ctx;
-  ctx.comm = comm.get();
+  ctx.comm = &comm;
 
   Trainer trainer(config, ctx);
   for (int i = 0; i < 6; ++i) trainer.train_step();
@@ -46,12 +35,12 @@ TEST(TrainerEvaluate, EvaluatesTheEmaWeightsAndPutsTheTrainedOnesBack) {
     EXPECT_TRUE(torch::equal(trainer.model()->named_parameters()[name], value)) << name << " not restored";
   }
 
-  TestSplit split({data}, 8, 0, 1);
+  TestSplit split({dir.data()}, 8, 0, 1);
   const ActLossHead head(config.arch.loss_type, split.info().ignore_label_id);
   trainer.ema()->swap();
-  const EvalResult on_ema = evaluate_test_split(trainer.model(), head, split, *comm, nullptr);
+  const EvalResult on_ema = evaluate_test_split(trainer.model(), head, split, comm, nullptr);
   trainer.ema()->swap();
-  const EvalResult on_trained = evaluate_test_split(trainer.model(), head, split, *comm, nullptr);
+  const EvalResult on_trained = evaluate_test_split(trainer.model(), head, split, comm, nullptr);
 
   EXPECT_EQ(m.size(), on_ema.metrics.size() + 1);  // + eval_seconds
   for (const auto& [k, v] : on_ema.metrics) {

@@ -4,37 +4,25 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <filesystem>
 
-#include "trm/config/config_loader.hpp"
-#include "trm/dist/communicator.hpp"
+#include "train_test_setup.hpp"
 #include "trm/train/trainer.hpp"
 
 namespace trm {
 namespace {
 
 TEST(Learning, LossFallsAndExactAccuracyRises) {
-  namespace fs = std::filesystem;
-  static int argc = 0;
-  static MpiSession session(&argc, nullptr);
-  auto comm = make_communicator(torch::kCPU);
-
-  const fs::path dir = fs::path(TRM_BINARY_DIR) / "test_train_learning";
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  const std::string convert = std::string(TRM_BINARY_DIR) +
-                              "/bin/trm-convert sudoku --generate 400 --size 4 --blanks 8 --test 64 --num-aug 3"
-                              " --seed 11 --quiet --output " + (dir / "data").string() + " > /dev/null 2>&1";
+  const testing::TrainTestDir dir("test_train_learning");
+  const std::string convert =
+      dir.convert_sudoku_command("--generate 400 --size 4 --blanks 8 --test 64 --num-aug 3 --seed 11");
   ASSERT_EQ(std::system(convert.c_str()), 0) << convert;
 
-  TrainConfig config = load_train_config(
-      std::string(TRM_SOURCE_DIR) + "/configs/test_tiny.toml",
-      {"data_paths=[\"" + (dir / "data").string() + "\"]", "checkpoint_path=" + (dir / "run").string(),
-       "global_batch_size=32", "epochs=25", "lr=3e-3", "lr_warmup_steps=20", "arch.puzzle_emb_ndim=0",
+  TrainConfig config = dir.tiny_config(
+      {"global_batch_size=32", "epochs=25", "lr=3e-3", "lr_warmup_steps=20", "arch.puzzle_emb_ndim=0",
        "arch.puzzle_emb_len=0", "arch.mlp_t=true", "arch.pos_encodings=none", "arch.hidden_size=64",
        "arch.L_layers=2", "ema=false", "arch.halt_exploration_prob=0.1"});
   RunContext ctx;
-  ctx.comm = comm.get();
+  ctx.comm = &testing::test_communicator();
   Trainer trainer(config, ctx);
   ASSERT_EQ(trainer.total_steps(), 312);  // int(25 * 400 * 1.0 / 32)
 

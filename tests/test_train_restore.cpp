@@ -4,32 +4,21 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <filesystem>
 
-#include "trm/config/config_loader.hpp"
-#include "trm/dist/communicator.hpp"
+#include "train_test_setup.hpp"
 #include "trm/train/trainer.hpp"
 
 namespace trm {
 namespace {
 
 TEST(Restore, RestoredTrainerContinuesIdentically) {
-  namespace fs = std::filesystem;
-  static int argc = 0;
-  static MpiSession session(&argc, nullptr);
-  auto comm = make_communicator(torch::kCPU);
-  const fs::path dir = fs::path(TRM_BINARY_DIR) / "test_train_restore";
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  const std::string convert = std::string(TRM_BINARY_DIR) +
-                              "/bin/trm-convert sudoku --generate 64 --size 4 --blanks 6 --test 16 --num-aug 1"
-                              " --seed 2 --quiet --output " + (dir / "data").string() + " > /dev/null 2>&1";
-  ASSERT_EQ(std::system(convert.c_str()), 0);
-  const TrainConfig config = load_train_config(
-      std::string(TRM_SOURCE_DIR) + "/configs/test_tiny.toml",
-      {"data_paths=[\"" + (dir / "data").string() + "\"]", "checkpoint_path=" + (dir / "run").string()});
+  const testing::TrainTestDir dir("test_train_restore");
+  const std::string convert =
+      dir.convert_sudoku_command("--generate 64 --size 4 --blanks 6 --test 16 --num-aug 1 --seed 2");
+  ASSERT_EQ(std::system(convert.c_str()), 0) << convert;
+  const TrainConfig config = dir.tiny_config();
   RunContext ctx;
-  ctx.comm = comm.get();
+  ctx.comm = &testing::test_communicator();
 
   Trainer a(config, ctx);
   for (int i = 0; i < 4; ++i) a.train_step();
