@@ -146,13 +146,29 @@ TEST(ModelLayers, SparseEmbeddingGathersLeafInTrainingAndReadsTableInEval) {
 TEST(ModelLayers, FusedOpsMatchPlainAutograd) {
   torch::manual_seed(5);
   const auto opts = torch::TensorOptions().dtype(torch::kFloat64).requires_grad(true);
-  for (int64_t dim : {-1, 1}) {
-    auto a = torch::randn({2, 5, 7}, opts);
-    auto b = torch::randn({2, 5, 7}, opts);
-    const auto w = torch::randn({2, 5, 7}, torch::kFloat64);
+  // Small and vector-sized shapes; b also as the permuted view the mlp_t block produces.
+  struct NormCase {
+    int64_t dim;
+    std::vector<int64_t> shape;
+    bool permuted_b;
+  };
+  for (const NormCase& nc : {NormCase{-1, {2, 5, 7}, false}, NormCase{1, {2, 5, 7}, false},
+                             NormCase{-1, {3, 11, 37}, false}, NormCase{1, {3, 37, 40}, true},
+                             NormCase{-1, {3, 37, 40}, true}}) {
+    const int64_t dim = nc.dim;
+    auto a = torch::randn(nc.shape, opts);
+    auto b = nc.permuted_b ? torch::randn({nc.shape[1], nc.shape[0], nc.shape[2]}, torch::kFloat64)
+                                 .permute({1, 0, 2})
+                                 .requires_grad_(true)
+                           : torch::randn(nc.shape, opts);
+    const auto w = torch::randn(nc.shape, torch::kFloat64);
     // The fused op computes in float32; compare in float32 against the plain formula.
     auto a32 = a.to(torch::kFloat32).detach().requires_grad_(true);
-    auto b32 = b.to(torch::kFloat32).detach().requires_grad_(true);
+    auto b32 = (nc.permuted_b ? b.permute({1, 0, 2}).to(torch::kFloat32).permute({1, 0, 2})
+                              : b.to(torch::kFloat32))
+                   .detach()
+                   .requires_grad_(true);
+    EXPECT_EQ(b32.is_contiguous(), !nc.permuted_b);
     auto fused = residual_rms_norm(a32, b32, 1e-5, dim);
     (fused * w.to(torch::kFloat32)).sum().backward();
     auto plain = rms_norm(a + b, 1e-5, dim);

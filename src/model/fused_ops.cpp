@@ -2,6 +2,7 @@
 #include "fused_ops.hpp"
 
 #include "attention_kernel.hpp"
+#include "norm_kernel.hpp"
 #include "swiglu_kernel.hpp"
 #include "trm/common/error.hpp"
 #include "trm/model/cpu_gemm.hpp"
@@ -9,6 +10,7 @@
 #include <ATen/Parallel.h>
 #include <torch/version.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -22,11 +24,62 @@ bool needs_graph(const torch::Tensor& a, const torch::Tensor& b) {
   return torch::GradMode::is_enabled() && (a.requires_grad() || b.requires_grad());
 }
 
-// y = s * r with s = float(a + b), r = rsqrt(mean(s^2, dim) + eps); s is a fresh temporary, so
-// it is normalised in place.
+// The [outer, n, inner] geometry of a + b normalised over `dim` for the fused loops: float32
+// CPU operands of one shape, normalised over the last axis of contiguous tensors or over axis 1
+// of 3-D tensors with unit stride in the last axis (the mlp_t output is such a permuted view).
+struct NormGeometry {
+  int64_t outer = 0, n = 0, inner = 0;
+  NormOperand a{}, b{};
+};
+
+bool fused_norm_geometry(const torch::Tensor& a, const torch::Tensor& b, int64_t dim,
+                         NormGeometry& g) {
+  if (!a.device().is_cpu() || a.scalar_type() != torch::kFloat32 ||
+      b.scalar_type() != torch::kFloat32 || a.sizes() != b.sizes() || a.dim() < 1)
+    return false;
+  const int64_t d = dim < 0 ? dim + a.dim() : dim;
+  if (d == a.dim() - 1 && a.is_contiguous() && b.is_contiguous()) {
+    g.n = a.size(d);
+    g.outer = g.n == 0 ? 0 : a.numel() / g.n;
+    g.inner = 1;
+    g.a = {a.data_ptr<float>(), g.n, 1};
+    g.b = {b.data_ptr<float>(), g.n, 1};
+    return g.n > 0;
+  }
+  if (a.dim() == 3 && d == 1 && a.stride(2) == 1 && b.stride(2) == 1 && a.size(1) > 0) {
+    g.outer = a.size(0);
+    g.n = a.size(1);
+    g.inner = a.size(2);
+    g.a = {a.data_ptr<float>(), a.stride(0), a.stride(1)};
+    g.b = {b.data_ptr<float>(), b.stride(0), b.stride(1)};
+    return true;
+  }
+  return false;
+}
+
+// Outer indices per parallel task: about 16k elements each.
+int64_t norm_grain(const NormGeometry& g) {
+  return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, g.n * g.inner));
+}
+
+// y = s * r with s = float(a + b), r = rsqrt(mean(s^2, dim) + eps): one fused pass on float32
+// CPU tensors, ATen ops otherwise (there s is a fresh temporary, normalised in place).
 std::pair<torch::Tensor, torch::Tensor> normalise_sum(const torch::Tensor& a,
                                                       const torch::Tensor& b, double eps,
                                                       int64_t dim) {
+  NormGeometry g;
+  if (fused_norm_geometry(a, b, dim, g)) {
+    auto y = torch::empty(a.sizes(), a.options().memory_format(torch::MemoryFormat::Contiguous));
+    auto r_sizes = a.sizes().vec();
+    r_sizes[dim < 0 ? dim + a.dim() : dim] = 1;
+    auto r = torch::empty(r_sizes, a.options());
+    float* yp = y.data_ptr<float>();
+    float* rp = r.data_ptr<float>();
+    at::parallel_for(0, g.outer, norm_grain(g), [&](int64_t begin, int64_t end) {
+      rms_forward(g.a, g.b, begin, end, g.n, g.inner, static_cast<float>(eps), yp, rp);
+    });
+    return {y, r};
+  }
   auto s = a.add(b);
   if (s.scalar_type() != torch::kFloat32) s = s.to(torch::kFloat32);
   auto r = s.square().mean(dim, /*keepdim=*/true).add_(eps).rsqrt_();
@@ -53,8 +106,22 @@ class ResidualRmsNormFn : public torch::autograd::Function<ResidualRmsNormFn> {
     const int64_t dim = ctx->saved_data["dim"].toInt();
     auto g = grad_outputs[0].to(torch::kFloat32);
     // d/ds of s * rsqrt(mean(s^2) + eps) applied to g: r * (g - y * mean(g * y)).
-    const auto m = (g * y).mean(dim, /*keepdim=*/true);
-    auto dx = g.sub(y * m).mul_(r);
+    torch::Tensor dx;
+    NormGeometry geo;
+    if (y.is_contiguous() && r.is_contiguous() && fused_norm_geometry(y, y, dim, geo)) {
+      g = g.contiguous();
+      dx = torch::empty_like(y);
+      const float* gp = g.data_ptr<float>();
+      const float* yp = y.data_ptr<float>();
+      const float* rp = r.data_ptr<float>();
+      float* dxp = dx.data_ptr<float>();
+      at::parallel_for(0, geo.outer, norm_grain(geo), [&](int64_t begin, int64_t end) {
+        rms_backward(gp, yp, rp, begin, end, geo.n, geo.inner, dxp);
+      });
+    } else {
+      const auto m = (g * y).mean(dim, /*keepdim=*/true);
+      dx = g.sub(y * m).mul_(r);
+    }
     const auto a_dtype = static_cast<torch::ScalarType>(ctx->saved_data["a_dtype"].toInt());
     const auto b_dtype = static_cast<torch::ScalarType>(ctx->saved_data["b_dtype"].toInt());
     return {dx.to(a_dtype), dx.to(b_dtype), torch::Tensor(), torch::Tensor()};
