@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "trm/model/act_loss_head.hpp"
+#include "trm/model/cpu_gemm.hpp"
 #include "trm/model/cpu_runtime.hpp"
 #include "trm/model/tiny_recursive_model.hpp"
 
@@ -145,8 +146,9 @@ int main(int argc, char** argv) {
   }
   if (steps < 1) steps = 1;
   trm::configure_cpu_runtime(threads);
-  std::printf("bench-model-step: LibTorch %s, %d threads, %d warm-up + %d timed steps\n",
-              TORCH_VERSION, threads, warmup, steps);
+  std::printf("bench-model-step: LibTorch %s, %d threads, %d warm-up + %d timed steps, %s\n",
+              TORCH_VERSION, threads, warmup, steps,
+              trm::gemm_uses_dnnl() ? "oneDNN sgemm" : "LibTorch mm");
   for (const auto& c : all_configs()) {
     const bool selected =
         wanted.empty() || std::find(wanted.begin(), wanted.end(), c.name) != wanted.end();
