@@ -106,8 +106,9 @@ TEST(ConfigLoader, OutOfRangeAndCombinations) {
             std::string::npos);
   const std::string e1 = error_of(kBase, {"eval_interval=30"});
   EXPECT_NE(e1.find("'eval_interval' = 30 does not divide epochs = 100"), std::string::npos) << e1;
-  const std::string e2 = error_of(kBase, {"arch.num_heads=3"});
-  EXPECT_NE(e2.find("arch.hidden_size = 64 is not divisible by arch.num_heads = 3"), std::string::npos) << e2;
+  const std::string e2 = error_of(kBase, {"arch.num_heads=3", "arch.mlp_t=false", "arch.pos_encodings=rope"});
+  EXPECT_NE(e2.find("arch.hidden_size = 64 with arch.num_heads = 3 gives the odd head_dim 21"), std::string::npos)
+      << e2;
   const std::string e3 = error_of(kBase, {"freeze_weights=true", "arch.puzzle_emb_ndim=0"});
   EXPECT_NE(e3.find("leaves nothing to train"), std::string::npos) << e3;
   const std::string e4 = error_of(kBase, {"data_paths=[]"});

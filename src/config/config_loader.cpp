@@ -419,9 +419,15 @@ void validate_train_config(const TrainConfig& c) {
   const ArchConfig& a = c.arch;
   check_range(a.hidden_size >= 1, s, "arch.hidden_size", a.hidden_size, ">= 1");
   check_range(a.num_heads >= 1, s, "arch.num_heads", a.num_heads, ">= 1");
-  TRM_CHECK(a.hidden_size % a.num_heads == 0,
-            s << ": arch.hidden_size = " << a.hidden_size << " is not divisible by arch.num_heads = " << a.num_heads,
-            "choose num_heads dividing hidden_size");
+  // head_dim = hidden_size // num_heads, as in the reference (its transformer baseline runs 12
+  // heads on hidden 512); RoPE rotates pairs of a head, so head_dim must then be even.
+  TRM_CHECK(a.mlp_t || a.num_heads <= a.hidden_size,
+            s << ": arch.num_heads = " << a.num_heads << " exceeds arch.hidden_size = " << a.hidden_size,
+            "choose num_heads <= hidden_size (head_dim = hidden_size // num_heads)");
+  TRM_CHECK(a.mlp_t || a.pos_encodings != PosEncoding::kRope || (a.hidden_size / a.num_heads) % 2 == 0,
+            s << ": arch.hidden_size = " << a.hidden_size << " with arch.num_heads = " << a.num_heads
+              << " gives the odd head_dim " << a.hidden_size / a.num_heads << ", which RoPE cannot rotate",
+            "choose num_heads so that hidden_size // num_heads is even");
   check_range(a.expansion > 0, s, "arch.expansion", a.expansion, "> 0");
   check_range(a.H_cycles >= 1, s, "arch.H_cycles", a.H_cycles, ">= 1");
   check_range(a.L_cycles >= 1, s, "arch.L_cycles", a.L_cycles, ">= 1");

@@ -39,10 +39,17 @@ TrmInnerImpl::TrmInnerImpl(const ArchConfig& arch, const DataShape& shape,
             "model data shape has seq_len " << shape.seq_len << ", vocab_size "
                                             << shape.vocab_size,
             "take seq_len and vocab_size from the dataset metadata");
-  TRM_CHECK(hidden > 0 && arch.num_heads > 0 && (arch.mlp_t || hidden % arch.num_heads == 0),
-            "arch.hidden_size " << hidden << " is not a multiple of arch.num_heads "
-                                << arch.num_heads,
-            "choose num_heads dividing hidden_size");
+  // Attention uses head_dim = hidden // num_heads, as the reference (whose transformer baseline
+  // runs 12 heads of 42 on hidden 512); RoPE rotates pairs, so head_dim must be even with it.
+  const bool attends = !arch.mlp_t;
+  TRM_CHECK(hidden > 0 && arch.num_heads > 0 && (!attends || hidden >= arch.num_heads),
+            "arch.hidden_size " << hidden << " is smaller than arch.num_heads " << arch.num_heads,
+            "choose num_heads <= hidden_size");
+  TRM_CHECK(!attends || arch.pos_encodings != PosEncoding::kRope ||
+                (hidden / arch.num_heads) % 2 == 0,
+            "arch.hidden_size " << hidden << " / arch.num_heads " << arch.num_heads
+                                << " gives an odd RoPE head dimension " << hidden / arch.num_heads,
+            "choose num_heads so that hidden_size // num_heads is even");
   TRM_CHECK(arch.H_cycles >= 1 && arch.L_cycles >= 1 && arch.L_layers >= 1,
             "arch.H_cycles " << arch.H_cycles << ", L_cycles " << arch.L_cycles << ", L_layers "
                              << arch.L_layers << " must all be >= 1",
