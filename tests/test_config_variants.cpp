@@ -1,5 +1,6 @@
 // The ablation-variant keys of [arch] (docs/ABLATIONS.md): they parse, print and re-read, the
-// incompatible combinations fail with the key and a hint, and the HRM and study configs load.
+// incompatible combinations fail with the key and a hint, and the HRM, transformer and study
+// configs load.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -64,6 +65,26 @@ TEST(ConfigVariants, KeysParseAndRoundTrip) {
       kBase, "cfg.toml", {"arch.recursion=direct", "arch.halt_max_steps=1"}).arch;
   EXPECT_EQ(d.recursion, Recursion::kDirect);
   EXPECT_FALSE(d.has_H_level());
+
+  const TrainConfig m = parse_train_config(kBase, "cfg.toml", {"arch.latents=multi_z"});
+  EXPECT_EQ(m.arch.latents, Latents::kMultiZ);
+  EXPECT_TRUE(parse_train_config(to_toml(m), "printed.toml") == m) << to_toml(m);
+  EXPECT_NE(to_toml(m).find("multi_z"), std::string::npos);
+  // multi_z composes with the other TRM switches.
+  EXPECT_NO_THROW(parse_train_config(
+      kBase, "cfg.toml", {"arch.latents=multi_z", "arch.gradient=one_step", "arch.networks=separate"}));
+
+  const TrainConfig t = parse_train_config(kBase, "cfg.toml", {"arch.recursion=transformer"});
+  EXPECT_EQ(t.arch.recursion, Recursion::kTransformer);
+  EXPECT_TRUE(t.arch.has_H_level());
+  EXPECT_FALSE(t.arch.has_L_level());
+  EXPECT_TRUE(t.arch.halts_on_q_continue());  // whatever no_ACT_continue says
+  EXPECT_TRUE(parse_train_config(to_toml(t), "printed.toml") == t) << to_toml(t);
+  EXPECT_NE(to_toml(t).find("transformer"), std::string::npos);
+  // Either Q-continue setting is allowed: false adds the bootstrapped target and its loss.
+  EXPECT_NO_THROW(parse_train_config(kBase, "cfg.toml",
+                                     {"arch.recursion=transformer", "arch.no_ACT_continue=false"}));
+  EXPECT_FALSE(parse_train_config(kBase, "cfg.toml").arch.halts_on_q_continue());
 }
 
 TEST(ConfigVariants, IncompatibleCombinationsFail) {
@@ -77,11 +98,36 @@ TEST(ConfigVariants, IncompatibleCombinationsFail) {
   EXPECT_NE(e3.find("halt_max_steps = 1"), std::string::npos) << e3;
   const std::string e4 = error_of({"arch.latents=single_z", "arch.networks=separate"});
   EXPECT_NE(e4.find("single_z"), std::string::npos) << e4;
-  EXPECT_NE(error_of({"arch.latents=multi_z"}).find("arch.latents"), std::string::npos);
+  EXPECT_NE(error_of({"arch.latents=many_z"}).find("arch.latents"), std::string::npos);
+
+  // multi_z writes latent i at z update i, so at most 6 updates per cycle.
+  EXPECT_EQ(error_of({"arch.latents=multi_z", "arch.L_cycles=6"}), "");
+  const std::string e5 = error_of({"arch.latents=multi_z", "arch.L_cycles=7"});
+  EXPECT_NE(e5.find("arch.latents = \"multi_z\" with arch.L_cycles = 7"), std::string::npos) << e5;
+  EXPECT_NE(e5.find("L_cycles <= 6"), std::string::npos) << e5;
+  // The transformer fixes its structure: the TRM switches are rejected by name.
+  for (const char* key : {"arch.latents=multi_z", "arch.gradient=one_step", "arch.networks=separate"}) {
+    const std::string e = error_of({"arch.recursion=transformer", key});
+    EXPECT_NE(e.find("modify recursion = \"trm\" only"), std::string::npos) << key << ": " << e;
+    EXPECT_NE(e.find("\"transformer\""), std::string::npos) << key << ": " << e;
+  }
+  for (const char* key : {"arch.latents=multi_z", "arch.latents=single_z"}) {
+    const std::string e = error_of({"arch.recursion=hrm", "arch.no_ACT_continue=false", key});
+    EXPECT_NE(e.find("arch.latents"), std::string::npos) << key << ": " << e;
+  }
+
+  // head_dim = hidden_size // num_heads as in the reference: 12 heads on 64 give 5 (odd, no
+  // RoPE possible), more heads than hidden units give 0.
+  EXPECT_EQ(error_of({"arch.num_heads=8"}), "");
+  const std::string e6 = error_of({"arch.num_heads=12"});
+  EXPECT_NE(e6.find("arch.num_heads = 12 gives the odd head_dim 5"), std::string::npos) << e6;
+  EXPECT_EQ(error_of({"arch.num_heads=12", "arch.pos_encodings=learned"}), "");
+  const std::string e7 = error_of({"arch.num_heads=65", "arch.pos_encodings=learned"});
+  EXPECT_NE(e7.find("arch.num_heads = 65 exceeds arch.hidden_size = 64"), std::string::npos) << e7;
 }
 
-TEST(ConfigVariants, HrmAndStudyConfigsLoad) {
-  for (const char* name : {"hrm_sudoku", "hrm_maze", "hrm_arc1", "ablation_sudoku6"}) {
+TEST(ConfigVariants, HrmTransformerAndStudyConfigsLoad) {
+  for (const char* name : {"hrm_sudoku", "hrm_maze", "hrm_arc1", "transformer_arc1", "ablation_sudoku6"}) {
     const std::string path = std::string(TRM_SOURCE_DIR) + "/configs/" + name + ".toml";
     EXPECT_NO_THROW(load_train_config(path)) << path;
   }
@@ -93,6 +139,19 @@ TEST(ConfigVariants, HrmAndStudyConfigsLoad) {
   EXPECT_EQ(hrm.arch.L_cycles, 2);
   EXPECT_EQ(hrm.arch.hidden_size, 512);
   EXPECT_FALSE(hrm.arch.no_ACT_continue);
+
+  // config/arch/transformers_baseline.yaml: 8 layers, hidden 512, 12 heads, 16 steps.
+  const TrainConfig t =
+      load_train_config(std::string(TRM_SOURCE_DIR) + "/configs/transformer_arc1.toml");
+  EXPECT_EQ(t.arch.recursion, Recursion::kTransformer);
+  EXPECT_EQ(t.arch.resolved_H_layers(), 8);
+  EXPECT_EQ(t.arch.hidden_size, 512);
+  EXPECT_EQ(t.arch.num_heads, 12);
+  EXPECT_EQ(t.arch.halt_max_steps, 16);
+  EXPECT_EQ(t.arch.puzzle_emb_len, 0);
+  EXPECT_TRUE(t.arch.no_ACT_continue);
+  EXPECT_EQ(t.arch.pos_encodings, PosEncoding::kRope);
+  EXPECT_FALSE(t.arch.mlp_t);
 }
 
 }  // namespace

@@ -34,11 +34,14 @@ const EnumNames<LossType> kLossNames = {
     {"stablemax_cross_entropy", LossType::kStablemaxCrossEntropy},
     {"softmax_cross_entropy", LossType::kSoftmaxCrossEntropy}};
 
-const EnumNames<Recursion> kRecursionNames = {
-    {"trm", Recursion::kTrm}, {"hrm", Recursion::kHrm}, {"direct", Recursion::kDirect}};
+const EnumNames<Recursion> kRecursionNames = {{"trm", Recursion::kTrm},
+                                               {"hrm", Recursion::kHrm},
+                                               {"direct", Recursion::kDirect},
+                                               {"transformer", Recursion::kTransformer}};
 const EnumNames<GradientMode> kGradientNames = {{"full", GradientMode::kFull}, {"one_step", GradientMode::kOneStep}};
 const EnumNames<Networks> kNetworksNames = {{"shared", Networks::kShared}, {"separate", Networks::kSeparate}};
-const EnumNames<Latents> kLatentsNames = {{"yz", Latents::kYZ}, {"single_z", Latents::kSingleZ}};
+const EnumNames<Latents> kLatentsNames = {
+    {"yz", Latents::kYZ}, {"single_z", Latents::kSingleZ}, {"multi_z", Latents::kMultiZ}};
 
 // The single list of keys. C is TrainConfig or const TrainConfig; V is a reader or a writer.
 template <class C, class V>
@@ -442,12 +445,14 @@ void validate_train_config(const TrainConfig& c) {
   check_range(a.rms_norm_eps > 0, s, "arch.rms_norm_eps", a.rms_norm_eps, "> 0");
   check_range(a.rope_theta > 0, s, "arch.rope_theta", a.rope_theta, "> 0");
   // The variant keys (docs/ABLATIONS.md): gradient, networks and latents modify TRM; HRM fixes
-  // its own structure (two networks, 1-step gradient, Q-learning halting); direct is one call.
+  // its own structure (two networks, 1-step gradient, Q-learning halting); direct and
+  // transformer are one call per supervision step.
   TRM_CHECK(a.recursion == Recursion::kTrm ||
                 (a.gradient == GradientMode::kFull && a.networks == Networks::kShared &&
                  a.latents == Latents::kYZ),
             s << ": arch.gradient, arch.networks and arch.latents modify recursion = \"trm\" only",
-            "recursion = \"hrm\" always has two networks and the 1-step gradient; drop those keys");
+            "recursion = \"hrm\" always has two networks and the 1-step gradient, \"direct\" and "
+            "\"transformer\" make one call per step; drop those keys");
   TRM_CHECK(a.recursion != Recursion::kHrm || !a.no_ACT_continue,
             s << ": arch.recursion = \"hrm\" with arch.no_ACT_continue = true",
             "HRM halts by Q-learning (q_halt > q_continue): set arch.no_ACT_continue = false");
@@ -457,6 +462,10 @@ void validate_train_config(const TrainConfig& c) {
   TRM_CHECK(a.latents != Latents::kSingleZ || a.networks == Networks::kShared,
             s << ": arch.latents = \"single_z\" with arch.networks = \"separate\"",
             "a single latent has no y update for a second network; use networks = \"shared\"");
+  TRM_CHECK(a.latents != Latents::kMultiZ || a.L_cycles <= kMultiZCount,
+            s << ": arch.latents = \"multi_z\" with arch.L_cycles = " << a.L_cycles
+              << ": z update i of a cycle writes latent i of " << kMultiZCount,
+            "set arch.L_cycles <= 6 (the reference's multi-scale z runs n = 6: each latent once per cycle)");
   const int64_t ndim = a.resolved_puzzle_emb_ndim();
   TRM_CHECK(a.puzzle_emb_len == 0 || ndim <= a.puzzle_emb_len * a.hidden_size,
             s << ": arch.puzzle_emb_ndim = " << ndim << " does not fit in arch.puzzle_emb_len = "

@@ -3,6 +3,7 @@
 #include "trm/model/latent_recursion.hpp"
 
 #include <utility>
+#include <vector>
 
 namespace trm {
 namespace {
@@ -30,13 +31,14 @@ torch::Tensor run_call(bool with_grad, F&& f) {
 }  // namespace
 
 int64_t recursion_calls(const ArchConfig& arch) {
-  if (arch.recursion == Recursion::kDirect) return 1;
+  if (arch.recursion == Recursion::kDirect || arch.recursion == Recursion::kTransformer) return 1;
   return arch.H_cycles * (arch.L_cycles + 1);
 }
 
 int64_t recursion_grad_calls(const ArchConfig& arch) {
   switch (arch.recursion) {
     case Recursion::kDirect: return 1;
+    case Recursion::kTransformer: return 1;
     case Recursion::kHrm: return 2;
     case Recursion::kTrm: break;
   }
@@ -59,6 +61,11 @@ InnerCarry run_latent_recursion(const ArchConfig& arch, RecursionNetworks& nets,
     y = run_call(schedule.next(), [&] { return nets.f_z->forward(x, no_injection, nets.rope); });
     return InnerCarry{std::move(y), std::move(z)};
   }
+  if (arch.recursion == Recursion::kTransformer) {
+    // The answer is refined across supervision steps: y + x through the stack, once per step.
+    y = run_call(schedule.next(), [&] { return nets.f_y->forward(y, x, nets.rope); });
+    return InnerCarry{std::move(y), std::move(z)};
+  }
 
   if (arch.latents == Latents::kSingleZ) {
     for (int64_t t = 0; t < arch.H_cycles; ++t) {
@@ -70,6 +77,16 @@ InnerCarry run_latent_recursion(const ArchConfig& arch, RecursionNetworks& nets,
     return InnerCarry{std::move(y), std::move(z)};
   }
 
+  // latents yz (one latent) and multi_z (six): z update i of a cycle writes latent i (always
+  // the one latent for yz) from the sum of all latents; the y update reads that sum too. The sum
+  // runs left to right, z_1 + z_2 + ... + z_6, as in the reference.
+  const bool multi = arch.latents == Latents::kMultiZ;
+  std::vector<torch::Tensor> zs = multi ? z.unbind(1) : std::vector<torch::Tensor>{z};
+  auto z_sum = [&zs] {
+    torch::Tensor sum = zs[0];
+    for (size_t k = 1; k < zs.size(); ++k) sum = sum + zs[k];
+    return sum;
+  };
   for (int64_t t = 0; t < arch.H_cycles; ++t) {
     // y is fixed during the z updates, so the injection y + x is formed once per cycle, and
     // again with gradient when the gradient suffix starts inside the cycle (1-step gradient).
@@ -81,10 +98,12 @@ InnerCarry run_latent_recursion(const ArchConfig& arch, RecursionNetworks& nets,
         injection = run_call(with_grad, [&] { return y + x; });
         injection_has_grad = with_grad;
       }
-      z = run_call(with_grad, [&] { return nets.f_z->forward(z, injection, nets.rope); });
+      zs[multi ? i : 0] =
+          run_call(with_grad, [&] { return nets.f_z->forward(z_sum(), injection, nets.rope); });
     }
-    y = run_call(schedule.next(), [&] { return nets.f_y->forward(y, z, nets.rope); });
+    y = run_call(schedule.next(), [&] { return nets.f_y->forward(y, z_sum(), nets.rope); });
   }
+  z = multi ? torch::stack(zs, 1) : std::move(zs[0]);
   return InnerCarry{std::move(y), std::move(z)};
 }
 

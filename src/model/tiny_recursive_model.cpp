@@ -62,10 +62,10 @@ ActStep TinyRecursiveModelImpl::forward(const ActCarry& carry, const ModelBatch&
   if (is_training() && arch_.halt_max_steps > 1) {
     const auto q_halt = out.q_halt_logits.detach();
     const auto q_continue = out.q_continue_logits.detach();
-    if (arch_.no_ACT_continue) {
-      halted = halted | (q_halt > 0);
-    } else {
+    if (arch_.halts_on_q_continue()) {
       halted = halted | (q_halt > q_continue);
+    } else {
+      halted = halted | (q_halt > 0);
     }
     // Exploration: with probability p a sample must run at least U{2..halt_max_steps} steps.
     // Draws happen on the generator's device, then move to the model's.

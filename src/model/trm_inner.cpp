@@ -2,6 +2,7 @@
 #include "trm/model/trm_inner.hpp"
 
 #include <cmath>
+#include <string>
 
 #include "trm/common/error.hpp"
 #include "trm/model/latent_recursion.hpp"
@@ -62,8 +63,13 @@ TrmInnerImpl::TrmInnerImpl(const ArchConfig& arch, const DataShape& shape,
             "arch.recursion = direct with halt_max_steps " << arch.halt_max_steps,
             "direct prediction is one supervision step: set arch.halt_max_steps = 1");
   TRM_CHECK(arch.recursion == Recursion::kTrm || arch.latents == Latents::kYZ,
-            "arch.latents = single_z applies to recursion = trm only",
+            "arch.latents = single_z / multi_z applies to recursion = trm only",
             "drop arch.latents or use recursion = \"trm\"");
+  TRM_CHECK(arch.latents != Latents::kMultiZ || arch.L_cycles <= kMultiZCount,
+            "arch.latents = multi_z with arch.L_cycles " << arch.L_cycles
+                                                         << ": z update i writes latent i of "
+                                                         << kMultiZCount,
+            "set L_cycles <= 6 (6 updates each latent once per cycle)");
   TRM_CHECK(ndim == 0 || shape.num_puzzle_identifiers >= 1,
             "num_puzzle_identifiers is " << shape.num_puzzle_identifiers,
             "it counts the blank identifier 0, so it is at least 1");
@@ -89,11 +95,21 @@ TrmInnerImpl::TrmInnerImpl(const ArchConfig& arch, const DataShape& shape,
   if (arch.has_H_level()) {
     H_level = register_module("H_level", ReasoningModule(arch, shape, arch.resolved_H_layers()));
   }
-  L_level = register_module("L_level", ReasoningModule(arch, shape, arch.L_layers));
-  H_init = register_buffer(
-      "H_init", trunc_normal_init_(torch::empty({hidden}, torch::dtype(forward_dtype)), 1.0));
-  L_init = register_buffer(
-      "L_init", trunc_normal_init_(torch::empty({hidden}, torch::dtype(forward_dtype)), 1.0));
+  if (arch.has_L_level()) {
+    L_level = register_module("L_level", ReasoningModule(arch, shape, arch.L_layers));
+  }
+  auto init_vector = [&] {
+    return trunc_normal_init_(torch::empty({hidden}, torch::dtype(forward_dtype)), 1.0);
+  };
+  H_init = register_buffer("H_init", init_vector());
+  if (arch.latents == Latents::kMultiZ) {
+    // trm_hier6.py: one init vector per latent, drawn in order after H_init.
+    for (int64_t k = 1; k <= kMultiZCount; ++k) {
+      multi_z_init.push_back(register_buffer("L" + std::to_string(k) + "_init", init_vector()));
+    }
+  } else if (arch.recursion != Recursion::kTransformer) {
+    L_init = register_buffer("L_init", init_vector());
+  }
 
   // Q head starts (almost) at "do not halt": weight 0, bias -5.
   torch::NoGradGuard no_grad;
@@ -133,19 +149,36 @@ torch::Tensor TrmInnerImpl::input_embeddings(const torch::Tensor& inputs,
   return embed(inputs, rows);
 }
 
+torch::Tensor TrmInnerImpl::z_init() const {
+  if (!multi_z_init.empty()) return torch::stack(multi_z_init).view({kMultiZCount, 1, -1});
+  return L_init;
+}
+
 InnerCarry TrmInnerImpl::empty_carry(int64_t batch_size, const torch::Device& device) const {
   const std::vector<int64_t> sizes{batch_size, num_positions(), arch_.hidden_size};
-  return InnerCarry{H_init.to(device).expand(sizes).clone(),
-                    L_init.to(device).expand(sizes).clone()};
+  auto y = H_init.to(device).expand(sizes).clone();
+  const auto zi = z_init();
+  if (!zi.defined()) return InnerCarry{y, torch::zeros(sizes, y.options())};
+  std::vector<int64_t> z_sizes = sizes;
+  if (!multi_z_init.empty()) z_sizes.insert(z_sizes.begin() + 1, kMultiZCount);
+  return InnerCarry{std::move(y), zi.to(device).expand(z_sizes).clone()};
 }
 
 InnerCarry TrmInnerImpl::reset_carry(const torch::Tensor& reset_flag,
                                      const InnerCarry& carry) const {
   const auto flag = reset_flag.view({-1, 1, 1});
-  return InnerCarry{torch::where(flag, H_init, carry.y), torch::where(flag, L_init, carry.z)};
+  auto y = torch::where(flag, H_init, carry.y);
+  const auto zi = z_init();
+  if (!zi.defined()) return InnerCarry{std::move(y), carry.z};
+  // One more leading 1 for the latent axis of multi_z's [batch, 6, positions, hidden].
+  const auto z_flag = multi_z_init.empty() ? flag : reset_flag.view({-1, 1, 1, 1});
+  return InnerCarry{std::move(y), torch::where(z_flag, zi, carry.z)};
 }
 
 InnerCarry TrmInnerImpl::latent_cycle(const InnerCarry& carry, const torch::Tensor& x) {
+  TRM_CHECK(L_level && arch_.latents == Latents::kYZ,
+            "TrmInner::latent_cycle is the cycle of latents = yz with an L_level",
+            "use forward() for the other variants");
   const RotaryTables* rope = rope_for(x.device());
   // y is fixed during the z updates, so the injection y + x is formed once per cycle.
   const auto injection = carry.y + x;
@@ -163,9 +196,15 @@ void TrmInnerImpl::heads(const torch::Tensor& y, InnerOutputs& out) {
   out.q_continue_logits = q.select(-1, 1);
 }
 
+RecursionNetworks TrmInnerImpl::networks(const torch::Device& device) {
+  // f_z: L_level (the transformer has none and makes no z update); f_y: H_level when present.
+  return RecursionNetworks{L_level ? L_level : H_level, H_level ? H_level : L_level,
+                           rope_for(device)};
+}
+
 InnerOutputs TrmInnerImpl::forward(const InnerCarry& carry, const ModelBatch& batch) {
   const auto x = input_embeddings(batch.inputs, batch.puzzle_identifiers);
-  RecursionNetworks nets{L_level, H_level ? H_level : L_level, rope_for(x.device())};
+  RecursionNetworks nets = networks(x.device());
   const InnerCarry c = run_latent_recursion(arch_, nets, carry, x, /*track_grad=*/true);
   InnerOutputs out;
   heads(recursion_output(arch_, c), out);
@@ -178,7 +217,7 @@ InnerOutputs TrmInnerImpl::forward_no_grad(const InnerCarry& carry, const ModelB
   torch::Tensor rows;
   if (puzzle_emb) rows = puzzle_emb->lookup(batch.puzzle_identifiers);
   const auto x = embed(batch.inputs, rows);
-  RecursionNetworks nets{L_level, H_level ? H_level : L_level, rope_for(x.device())};
+  RecursionNetworks nets = networks(x.device());
   InnerCarry c = run_latent_recursion(arch_, nets, carry, x, /*track_grad=*/false);
   InnerOutputs out;
   heads(recursion_output(arch_, c), out);

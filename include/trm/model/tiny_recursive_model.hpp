@@ -3,8 +3,9 @@
 // supervision step: samples that halted last call are reset (carry to init, steps to 0, the new
 // batch's rows swapped in), one inner step runs, steps += 1, and the halting rule is applied:
 // halted = steps >= halt_max_steps, and in training also q_halt > 0 (q_halt > q_continue when
-// no_ACT_continue is false) unless an exploration minimum (drawn in [2, halt_max_steps] with
-// probability halt_exploration_prob from the caller's generator) is not reached yet.
+// no_ACT_continue is false, and for the transformer baseline: ArchConfig::halts_on_q_continue)
+// unless an exploration minimum (drawn in [2, halt_max_steps] with probability
+// halt_exploration_prob from the caller's generator) is not reached yet.
 // In eval (is_training() == false) every sample runs exactly halt_max_steps steps.
 // The state dict is "inner.<name>" with the reference's names (see trm_inner.hpp).
 #pragma once
