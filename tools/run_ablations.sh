@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The CPU-scale ablation study of docs/ABLATIONS.md: generate 6x6 Sudoku once, then train every
-# variant (TRM, 1-step gradient, separate networks, single z, ACT with Q-continue, HRM, direct
-# prediction) on the same data for the same number of optimizer steps, with 3 seeds each, one
+# variant (TRM, 1-step gradient, separate networks, single z, multi-scale z, ACT with Q-continue,
+# HRM, direct prediction, transformer baseline) on the same data for the same number of optimizer steps, with 3 seeds each, one
 # rank and one thread per run, ABL_JOBS runs at a time; evaluate once on the held-out puzzles.
 # Results: $ABL_OUT/results.tsv (one line per run) and a markdown table on stdout.
 # Environment: TRM_BUILD_DIR (build), ABL_OUT (runs/ablations), ABL_STEPS (200),
@@ -18,7 +18,10 @@ export OMP_NUM_THREADS=1
 
 # Variant -> arch overrides of configs/ablation_sudoku6.toml (T=2, n=2 like HRM's cycles, so the
 # recursions make the same number of network calls). HRM has two 2-layer networks (like separate
-# networks); direct prediction is one 4-layer call (twice TRM's blocks), one supervision step.
+# networks); direct prediction is one 4-layer call (twice TRM's blocks), one supervision step;
+# the transformer baseline is one 4-layer call per supervision step on the carried answer.
+# multi_z keeps n = 2, so only z_L1 and z_L2 of its six latents are updated (the reference's
+# indexing; the other four stay at their init vectors and enter every sum).
 declare -A overrides=(
   [trm]=""
   [one_step]='arch.gradient="one_step"'
@@ -27,8 +30,10 @@ declare -A overrides=(
   [q_continue]='arch.no_ACT_continue=false'
   [hrm]='arch.recursion="hrm" arch.H_layers=2 arch.L_layers=2 arch.no_ACT_continue=false'
   [direct]='arch.recursion="direct" arch.halt_max_steps=1 arch.L_layers=4'
+  [multi_z]='arch.latents="multi_z"'
+  [transformer]='arch.recursion="transformer" arch.H_layers=4'
 )
-variants=${ABL_VARIANTS:-"trm one_step separate single_z hrm direct q_continue"}
+variants=${ABL_VARIANTS:-"trm one_step separate single_z multi_z hrm direct transformer q_continue"}
 
 mkdir -p "$out"
 if [[ ! -d "$out/data/train" ]]; then
