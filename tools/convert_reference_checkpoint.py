@@ -28,6 +28,7 @@ Format of trm-dist checkpoints: docs/CHECKPOINTS.md (the CRC is zlib.crc32 chain
 sorted dataset paths and their raw bytes). Run with Debian's /usr/bin/python3 (torch, h5py, numpy).
 """
 import argparse
+import importlib
 import math
 import os
 import sys
@@ -210,10 +211,12 @@ def to_reference(in_path, out_path, raw=False, compile_prefix=True):
 
 # --- selftest: a small reference-style model ---------------------------------------------------
 
-def golden_module():
+def golden_module(name="gen_model_golden"):
+    """A module of tools/golden/, the compact restatement of the reference math kept for model
+    tests: gen_model_golden (TRM's construction order and recursion) or golden_common (layers,
+    loss, batches)."""
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden"))
-    import gen_model_golden  # the compact restatement of the reference math kept for model tests
-    return gen_model_golden
+    return importlib.import_module(name)
 
 
 def evaluate(g, w, cfg, batch):
@@ -313,7 +316,7 @@ def selftest(out_dir):
         for k in original:
             assert original[k].dtype == back[k].dtype and torch.equal(original[k], back[k]), k
 
-        batch = g.make_batch(cfg, gen)
+        batch = golden_module("golden_common").make_batch(cfg, gen)
         preds, logits, q_halt = evaluate(g, w, cfg, batch)
         expected[name] = dict(batch, preds=preds, logits=logits, q_halt_logits=q_halt)
         print(f"{name}: round trip exact, predictions {preds[0].tolist()}")
