@@ -173,9 +173,12 @@ TEST(ModelLayers, FusedOpsMatchPlainAutograd) {
     (fused * w.to(torch::kFloat32)).sum().backward();
     auto plain = rms_norm(a + b, 1e-5, dim);
     (plain * w).sum().backward();
-    EXPECT_TRUE(torch::allclose(fused.to(torch::kFloat64), plain, 1e-5, 1e-6));
-    EXPECT_TRUE(torch::allclose(a32.grad().to(torch::kFloat64), a.grad(), 1e-4, 1e-5));
-    EXPECT_TRUE(torch::allclose(b32.grad().to(torch::kFloat64), b.grad(), 1e-4, 1e-5));
+    const auto where = ::testing::Message() << "dim " << dim << " shape " << nc.shape[0] << "x"
+                                            << nc.shape[1] << "x" << nc.shape[2]
+                                            << (nc.permuted_b ? " permuted b" : "");
+    EXPECT_TRUE(torch::allclose(fused.to(torch::kFloat64), plain, 1e-5, 1e-6)) << where;
+    EXPECT_TRUE(torch::allclose(a32.grad().to(torch::kFloat64), a.grad(), 1e-4, 1e-5)) << where;
+    EXPECT_TRUE(torch::allclose(b32.grad().to(torch::kFloat64), b.grad(), 1e-4, 1e-5)) << where;
   }
   // SwiGLU MLP in both layouts against the plain composition; float64 takes the ATen path,
   // float32 the fused loops (checked to float32 precision), and 600 rows/columns with inter 512
