@@ -205,6 +205,22 @@ torch::Tensor swiglu_backward(const torch::Tensor& gate_up, const torch::Tensor&
 // per chunk, whose barriers cost a two-thread process a third of its second core.
 int64_t chunk_size(int64_t inter) { return std::max<int64_t>(64, (1 << 18) / (2 * inter)); }
 
+// Raw pointers of the chunked MLP's operands (weights made contiguous, kept alive here).
+struct MlpBuffers {
+  MlpBuffers(const torch::Tensor& x_, const torch::Tensor& w_gate_up, const torch::Tensor& w_down,
+             torch::Tensor& out_, torch::Tensor* gate_up_full)
+      : w_gu_t(w_gate_up.contiguous()),
+        w_d_t(w_down.contiguous()),
+        x(x_.data_ptr<float>()),
+        w_gu(w_gu_t.data_ptr<float>()),
+        w_d(w_d_t.data_ptr<float>()),
+        full(gate_up_full != nullptr ? gate_up_full->data_ptr<float>() : nullptr),
+        out(out_.data_ptr<float>()) {}
+  torch::Tensor w_gu_t, w_d_t;
+  const float *x, *w_gu, *w_d;
+  float *full, *out;
+};
+
 // x [rows, in] -> [rows, out], in row chunks. When gate_up_full is given, the full projection is
 // also written there (kept for backward).
 torch::Tensor chunked_rows_forward(const torch::Tensor& x, const torch::Tensor& w_gate_up,
@@ -213,13 +229,9 @@ torch::Tensor chunked_rows_forward(const torch::Tensor& x, const torch::Tensor& 
   const int64_t inter = w_down.size(1), out_dim = w_down.size(0);
   auto out = torch::empty({rows, out_dim}, x.options());
   if (gate_up_full != nullptr) *gate_up_full = torch::empty({rows, 2 * inter}, x.options());
-  const auto w_gu = w_gate_up.contiguous();
-  const auto w_d = w_down.contiguous();
-  const float* xp = x.data_ptr<float>();
-  const float* w_gu_p = w_gu.data_ptr<float>();
-  const float* w_d_p = w_d.data_ptr<float>();
-  float* full = gate_up_full != nullptr ? gate_up_full->data_ptr<float>() : nullptr;
-  float* op = out.data_ptr<float>();
+  const MlpBuffers m(x, w_gate_up, w_down, out, gate_up_full);
+  const float *xp = m.x, *w_gu_p = m.w_gu, *w_d_p = m.w_d;
+  float *full = m.full, *op = m.out;
   const int64_t chunk = chunk_size(inter);
   at::parallel_for(0, (rows + chunk - 1) / chunk, 1, [&](int64_t begin, int64_t end) {
     std::vector<float> gu_buf(full != nullptr ? 0 : chunk * 2 * inter), act(chunk * inter);
@@ -243,13 +255,9 @@ torch::Tensor chunked_cols_forward(const torch::Tensor& x, const torch::Tensor& 
   const int64_t inter = w_down.size(1), out_dim = w_down.size(0);
   auto out = torch::empty({out_dim, cols}, x.options());
   if (gate_up_full != nullptr) *gate_up_full = torch::empty({2 * inter, cols}, x.options());
-  const auto w_gu = w_gate_up.contiguous();
-  const auto w_d = w_down.contiguous();
-  const float* xp = x.data_ptr<float>();
-  const float* w_gu_p = w_gu.data_ptr<float>();
-  const float* w_d_p = w_d.data_ptr<float>();
-  float* full = gate_up_full != nullptr ? gate_up_full->data_ptr<float>() : nullptr;
-  float* op = out.data_ptr<float>();
+  const MlpBuffers m(x, w_gate_up, w_down, out, gate_up_full);
+  const float *xp = m.x, *w_gu_p = m.w_gu, *w_d_p = m.w_d;
+  float *full = m.full, *op = m.out;
   const int64_t chunk = chunk_size(inter);
   at::parallel_for(0, (cols + chunk - 1) / chunk, 1, [&](int64_t begin, int64_t end) {
     std::vector<float> gu(2 * inter * chunk), act(inter * chunk);
