@@ -290,6 +290,22 @@ TEST(ModelLayers, GemmMatchesMmForEveryOperandLayout) {
         EXPECT_TRUE(wide.narrow(1, n + 1, 4).eq(7.0f).all().item<bool>()) << "wrote outside out";
       }
   }
+  // The raw sgemm: every transpose combination, padded leading dimensions, alpha, and nothing
+  // written outside the [m, n] block of c.
+  for (char ta : {'N', 'T'})
+    for (char tb : {'N', 'T'}) {
+      const int64_t m = 7, n = 5, k = 9;
+      const auto a = ta == 'N' ? torch::randn({m, k + 3}) : torch::randn({k, m + 3});
+      const auto b = tb == 'N' ? torch::randn({k, n + 2}) : torch::randn({n, k + 2});
+      auto c = torch::full({m, n + 4}, 9.0f);
+      const auto op_a = ta == 'N' ? a.narrow(1, 0, k) : a.narrow(1, 0, m).t();
+      const auto op_b = tb == 'N' ? b.narrow(1, 0, n) : b.narrow(1, 0, k).t();
+      sgemm(ta, tb, m, n, k, 0.5f, a.data_ptr<float>(), a.size(1), b.data_ptr<float>(), b.size(1),
+            c.data_ptr<float>(), c.size(1));
+      EXPECT_TRUE(torch::allclose(c.narrow(1, 0, n), torch::mm(op_a, op_b) * 0.5, 1e-5, 1e-5))
+          << ta << tb;
+      EXPECT_TRUE(c.narrow(1, n, 4).eq(9.0f).all().item<bool>()) << ta << tb;
+    }
   // Products that need a graph keep it (they go through torch::mm).
   auto a = torch::randn({4, 3}, torch::requires_grad());
   const auto b = torch::randn({3, 2});

@@ -43,12 +43,12 @@ bool dnnl_gemm(torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& 
   return dnnl_sgemm(ta, tb, m, n, k, 1.0f, a.data_ptr<float>(), lda, b.data_ptr<float>(), ldb,
                     0.0f, out.data_ptr<float>(), ldc) == dnnl_success;
 }
-#endif
 
 // dnnl_sgemm records nothing for autograd: only products that need no graph go there.
 bool needs_graph(const torch::Tensor& a, const torch::Tensor& b) {
   return torch::GradMode::is_enabled() && (a.requires_grad() || b.requires_grad());
 }
+#endif
 
 }  // namespace
 
@@ -80,8 +80,9 @@ void sgemm(char trans_a, char trans_b, int64_t m, int64_t n, int64_t k, float al
     out.zero_();
     return;
   }
-  torch::mm_out(out, view(a, trans_a, m, k, lda), view(b, trans_b, k, n, ldb));
-  if (alpha != 1.0f) out.mul_(alpha);
+  auto product = torch::mm(view(a, trans_a, m, k, lda), view(b, trans_b, k, n, ldb));
+  if (alpha != 1.0f) product.mul_(alpha);
+  out.copy_(product);
 }
 
 torch::Tensor gemm(const torch::Tensor& a, const torch::Tensor& b) {
