@@ -111,15 +111,15 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const RotaryTables*
                                         << " heads) is not supported",
             "TRM uses num_key_value_heads == num_heads");
   const auto dtype = x.scalar_type();
-  if (use_cpu_attention(x.reshape({batch * seq, x.size(2)}))) {
+  const auto rows = x.reshape({batch * seq, x.size(2)});
+  if (use_cpu_attention(rows)) {
     torch::Tensor cos, sin;
     if (rope != nullptr) {
       cos = rope->cos.narrow(0, 0, seq).to(dtype).contiguous();
       sin = rope->sin.narrow(0, 0, seq).to(dtype).contiguous();
     }
-    const auto out = cpu_attention(x.reshape({batch * seq, x.size(2)}), qkv_proj->weight.to(dtype),
-                                   o_proj->weight.to(dtype), cos, sin, batch, seq, num_heads_,
-                                   head_dim_);
+    const auto out = cpu_attention(rows, qkv_proj->weight.to(dtype), o_proj->weight.to(dtype), cos,
+                                   sin, batch, seq, num_heads_, head_dim_);
     return out.view({batch, seq, out.size(1)});
   }
   // [batch, seq, heads + 2 * kv_heads, head_dim]
