@@ -42,7 +42,8 @@ TRM_CLONES void rope_scatter_rows(const float* g, const float* cos, const float*
     }
     const float* __restrict c = cos + s * head_dim;
     const float* __restrict sn = sin + s * head_dim;
-    // y = g * c + rotate_half^T(g * sn): first half gets +(g * sn)[j + half], second -(g * sn)[j - half].
+    // y = g * c + rotate_half^T(g * sn): the first half gets +(g * sn)[j + half], the second
+    // -(g * sn)[j - half].
 #pragma GCC ivdep
     for (int64_t j = 0; j < half; ++j) y[j] = gr[j] * c[j] + gr[j + half] * sn[j + half];
 #pragma GCC ivdep

@@ -230,18 +230,16 @@ torch::Tensor chunked_rows_forward(const torch::Tensor& x, const torch::Tensor& 
   auto out = torch::empty({rows, out_dim}, x.options());
   if (gate_up_full != nullptr) *gate_up_full = torch::empty({rows, 2 * inter}, x.options());
   const MlpBuffers m(x, w_gate_up, w_down, out, gate_up_full);
-  const float *xp = m.x, *w_gu_p = m.w_gu, *w_d_p = m.w_d;
-  float *full = m.full, *op = m.out;
   const int64_t chunk = chunk_size(inter);
   at::parallel_for(0, (rows + chunk - 1) / chunk, 1, [&](int64_t begin, int64_t end) {
-    std::vector<float> gu_buf(full != nullptr ? 0 : chunk * 2 * inter), act(chunk * inter);
+    std::vector<float> gu_buf(m.full != nullptr ? 0 : chunk * 2 * inter), act(chunk * inter);
     for (int64_t c = begin; c < end; ++c) {
       const int64_t r0 = c * chunk, n = std::min(chunk, rows - r0);
-      float* gu = full != nullptr ? full + r0 * 2 * inter : gu_buf.data();
-      sgemm('N', 'T', n, 2 * inter, in, 1.0f, xp + r0 * in, in, w_gu_p, in, gu, 2 * inter);
+      float* gu = m.full != nullptr ? m.full + r0 * 2 * inter : gu_buf.data();
+      sgemm('N', 'T', n, 2 * inter, in, 1.0f, m.x + r0 * in, in, m.w_gu, in, gu, 2 * inter);
       swiglu_forward_rows(gu, gu + inter, 2 * inter, n, inter, act.data());
-      sgemm('N', 'T', n, out_dim, inter, 1.0f, act.data(), inter, w_d_p, inter, op + r0 * out_dim,
-            out_dim);
+      sgemm('N', 'T', n, out_dim, inter, 1.0f, act.data(), inter, m.w_d, inter,
+            m.out + r0 * out_dim, out_dim);
     }
   });
   return out;
@@ -256,8 +254,6 @@ torch::Tensor chunked_cols_forward(const torch::Tensor& x, const torch::Tensor& 
   auto out = torch::empty({out_dim, cols}, x.options());
   if (gate_up_full != nullptr) *gate_up_full = torch::empty({2 * inter, cols}, x.options());
   const MlpBuffers m(x, w_gate_up, w_down, out, gate_up_full);
-  const float *xp = m.x, *w_gu_p = m.w_gu, *w_d_p = m.w_d;
-  float *full = m.full, *op = m.out;
   const int64_t chunk = chunk_size(inter);
   at::parallel_for(0, (cols + chunk - 1) / chunk, 1, [&](int64_t begin, int64_t end) {
     std::vector<float> gu(2 * inter * chunk), act(inter * chunk);
@@ -266,13 +262,13 @@ torch::Tensor chunked_cols_forward(const torch::Tensor& x, const torch::Tensor& 
       // The chunk's projection [2 * inter, n] dense (written in place into the full tensor, at
       // a leading dimension of cols, GEMM and activation ran 10% slower: cache-set conflicts of
       // the power-of-two row stride).
-      sgemm('N', 'N', 2 * inter, n, in, 1.0f, w_gu_p, in, xp + c0, cols, gu.data(), n);
-      if (full != nullptr) {
+      sgemm('N', 'N', 2 * inter, n, in, 1.0f, m.w_gu, in, m.x + c0, cols, gu.data(), n);
+      if (m.full != nullptr) {
         for (int64_t r = 0; r < 2 * inter; ++r)
-          std::copy_n(gu.data() + r * n, n, full + r * cols + c0);
+          std::copy_n(gu.data() + r * n, n, m.full + r * cols + c0);
       }
       swiglu_forward_rows(gu.data(), gu.data() + inter * n, n, inter, n, act.data());
-      sgemm('N', 'N', out_dim, n, inter, 1.0f, w_d_p, inter, act.data(), n, op + c0, cols);
+      sgemm('N', 'N', out_dim, n, inter, 1.0f, m.w_d, inter, act.data(), n, m.out + c0, cols);
     }
   });
   return out;
@@ -331,6 +327,11 @@ struct AttentionGeometry {
   int64_t batch, seq, heads, head_dim;
   int64_t width() const { return heads * head_dim; }  // of q, k, v and the attention output
   float scale() const { return 1.0f / std::sqrt(static_cast<float>(head_dim)); }
+  // As the autograd function carries it in saved_data.
+  std::vector<int64_t> to_vector() const { return {batch, seq, heads, head_dim}; }
+  static AttentionGeometry from_vector(const std::vector<int64_t>& v) {
+    return {v[0], v[1], v[2], v[3]};
+  }
 };
 
 // Rotary tables [seq, head_dim], or nullptr for empty tables (no rotary embedding).
@@ -443,7 +444,7 @@ class CpuAttentionFn : public torch::autograd::Function<CpuAttentionFn> {
                                const torch::Tensor& w_qkv, const torch::Tensor& w_o,
                                const torch::Tensor& cos, const torch::Tensor& sin,
                                std::vector<int64_t> geometry) {
-    const AttentionGeometry g{geometry[0], geometry[1], geometry[2], geometry[3]};
+    const AttentionGeometry g = AttentionGeometry::from_vector(geometry);
     AttentionState st = run_attention(x, w_qkv, cos, sin, g);
     ctx->save_for_backward({x, w_qkv, w_o, st.q_rot, st.k_rot, st.v, st.out, st.lse, cos, sin});
     ctx->saved_data["geometry"] = geometry;
@@ -456,8 +457,8 @@ class CpuAttentionFn : public torch::autograd::Function<CpuAttentionFn> {
     const auto& w_qkv = s[1];
     const auto& w_o = s[2];
     const auto& out = s[6];
-    const auto geometry = ctx->saved_data["geometry"].toIntVector();
-    const AttentionGeometry g{geometry[0], geometry[1], geometry[2], geometry[3]};
+    const AttentionGeometry g =
+        AttentionGeometry::from_vector(ctx->saved_data["geometry"].toIntVector());
     const auto grad = grad_outputs[0].contiguous();
     const auto d_out = gemm(grad, w_o);  // [batch * seq, width]
     const auto d_w_o = gemm(grad.t(), out);
@@ -512,11 +513,10 @@ torch::Tensor cpu_attention(const torch::Tensor& x, const torch::Tensor& w_qkv,
   const auto none = torch::empty({0}, x.options());
   const auto& c = cos.defined() ? cos : none;
   const auto& s = sin.defined() ? sin : none;
-  std::vector<int64_t> geometry{batch, seq, heads, head_dim};
+  const AttentionGeometry g{batch, seq, heads, head_dim};
   const bool graph = torch::GradMode::is_enabled() &&
                      (x.requires_grad() || wq.requires_grad() || wo.requires_grad());
-  if (graph) return CpuAttentionFn::apply(x, wq, wo, c, s, geometry);
-  const AttentionGeometry g{batch, seq, heads, head_dim};
+  if (graph) return CpuAttentionFn::apply(x, wq, wo, c, s, g.to_vector());
   return gemm(run_attention(x, wq, c, s, g).out, wo.t());
 }
 

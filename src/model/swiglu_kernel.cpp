@@ -31,7 +31,8 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void swiglu_backwar
     float* __restrict ar = act + r * len;
     float* __restrict dgr = d_g + r * stride;
     float* __restrict dur = d_u + r * stride;
-#pragma GCC ivdep  // the six rows never overlap; without it the alias checks fell back to scalar code
+// The six rows never overlap; without ivdep the runtime alias checks fell back to scalar code.
+#pragma GCC ivdep
     for (int64_t j = 0; j < len; ++j) {
       const float x = gr[j];
       const float s = 1.0f / (1.0f + fast_exp(-x));
