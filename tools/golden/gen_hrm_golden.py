@@ -17,8 +17,8 @@ import sys
 import torch
 import torch.nn.functional as F
 
-from golden_common import (attention, golden_file, rms, rope_tables, swiglu, swiglu_inter,
-                           trunc_normal, write_variant)
+from golden_common import (attention, finish_weights, golden_file, io_weights, output_heads, rms,
+                           rope_tables, swiglu, swiglu_inter, trunc_normal, write_variant)
 
 VARIANTS = {
     # HRM: 2-layer H_level, 1-layer L_level (different depths catch a swapped network),
@@ -47,21 +47,12 @@ def block_weights(w, prefix, n_layers, D, expansion):
 
 def init_weights(cfg):
     """State dict in HRM's construction order: I/O, puzzle table, H_level, L_level, inits."""
-    D, V = cfg["hidden"], cfg["vocab"]
-    w = {}
-    w["inner.embed_tokens.embedding_weight"] = trunc_normal((V, D), 1 / math.sqrt(D))
-    w["inner.lm_head.weight"] = trunc_normal((V, D), 1 / math.sqrt(D))
-    w["inner.q_head.weight"] = trunc_normal((2, D), 1 / math.sqrt(D))
-    w["inner.q_head.bias"] = torch.zeros(2)
-    w["inner.puzzle_emb.weights"] = torch.zeros(cfg["num_puzzle_ids"], cfg["emb_ndim"])
+    D = cfg["hidden"]
+    w = io_weights(cfg)
     if cfg["kind"] == "hrm":
         block_weights(w, "inner.H_level", cfg["H_layers"], D, cfg["expansion"])
     block_weights(w, "inner.L_level", cfg["L_layers"], D, cfg["expansion"])
-    w["inner.H_init"] = trunc_normal((D,), 1.0)
-    w["inner.L_init"] = trunc_normal((D,), 1.0)
-    w["inner.q_head.weight"].zero_()
-    w["inner.q_head.bias"].fill_(-5.0)
-    return w
+    return finish_weights(w, D)
 
 
 def level(w, cfg, prefix, n_layers, h, injection, cs):
@@ -108,9 +99,7 @@ def inner_step(w, cfg, y, z, batch, local_rows):
             z = f_L(z, x)
         z = f_L(z, 0)
         out = z
-    logits = F.linear(out, w["inner.lm_head.weight"])[:, P:]
-    q = F.linear(out[:, 0], w["inner.q_head.weight"], w["inner.q_head.bias"])
-    return y.detach(), z.detach(), logits, q[..., 0], q[..., 1]
+    return (y.detach(), z.detach()) + output_heads(w, out, P)
 
 
 def main():

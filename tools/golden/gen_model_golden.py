@@ -19,8 +19,8 @@ import sys
 import torch
 import torch.nn.functional as F
 
-from golden_common import (attention, golden_file, rms, rope_tables, swiglu, swiglu_inter,
-                           trunc_normal, write_variant)
+from golden_common import (attention, finish_weights, golden_file, io_weights, output_heads, rms,
+                           rope_tables, swiglu, swiglu_inter, trunc_normal, write_variant)
 
 VARIANTS = {
     # attention + RoPE, stablemax, halting on q_halt > 0, puzzle rows zero-padded (8 of 16)
@@ -42,15 +42,10 @@ def emb_len(cfg):
 
 def init_weights(cfg):
     """State dict in the reference's construction order (so the RNG stream matches)."""
-    D, V = cfg["hidden"], cfg["vocab"]
+    D = cfg["hidden"]
     P = emb_len(cfg)
     positions = cfg["seq_len"] + P
-    w = {}
-    w["inner.embed_tokens.embedding_weight"] = trunc_normal((V, D), 1 / math.sqrt(D))
-    w["inner.lm_head.weight"] = trunc_normal((V, D), 1 / math.sqrt(D))
-    w["inner.q_head.weight"] = trunc_normal((2, D), 1 / math.sqrt(D))
-    w["inner.q_head.bias"] = torch.zeros(2)
-    w["inner.puzzle_emb.weights"] = torch.zeros(cfg["num_puzzle_ids"], cfg["emb_ndim"])
+    w = io_weights(cfg)
     if cfg["pos"] == "learned":
         w["inner.embed_pos.embedding_weight"] = trunc_normal((positions, D), 1 / math.sqrt(D))
     for i in range(cfg["L_layers"]):
@@ -65,11 +60,7 @@ def init_weights(cfg):
         it = swiglu_inter(D, cfg["expansion"])
         w[pre + "mlp.gate_up_proj.weight"] = trunc_normal((2 * it, D), D ** -0.5)
         w[pre + "mlp.down_proj.weight"] = trunc_normal((D, it), it ** -0.5)
-    w["inner.H_init"] = trunc_normal((D,), 1.0)
-    w["inner.L_init"] = trunc_normal((D,), 1.0)
-    w["inner.q_head.weight"].zero_()
-    w["inner.q_head.bias"].fill_(-5.0)
-    return w
+    return finish_weights(w, D)
 
 
 def net(w, cfg, h, injection, cos_sin):
@@ -105,9 +96,7 @@ def inner_step(w, cfg, y, z, batch, local_rows):
     for _ in range(cfg["L_cycles"]):
         z = net(w, cfg, z, y + x, cs)
     y = net(w, cfg, y, z, cs)
-    logits = F.linear(y, w["inner.lm_head.weight"])[:, P:]
-    q = F.linear(y[:, 0], w["inner.q_head.weight"], w["inner.q_head.bias"])
-    return y.detach(), z.detach(), logits, q[..., 0], q[..., 1]
+    return (y.detach(), z.detach()) + output_heads(w, y, P)
 
 
 def main():

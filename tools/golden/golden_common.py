@@ -112,6 +112,36 @@ def loss_head(cfg, carry, out):
     return total, torch.stack([torch.as_tensor(m).double() for m in metrics]), preds
 
 
+def io_weights(cfg):
+    """Token embedding, LM head, Q head and the zero puzzle table, drawn in the reference's
+    construction order (they come before the recursion's blocks)."""
+    D, V = cfg["hidden"], cfg["vocab"]
+    return {
+        "inner.embed_tokens.embedding_weight": trunc_normal((V, D), 1 / math.sqrt(D)),
+        "inner.lm_head.weight": trunc_normal((V, D), 1 / math.sqrt(D)),
+        "inner.q_head.weight": trunc_normal((2, D), 1 / math.sqrt(D)),
+        "inner.q_head.bias": torch.zeros(2),
+        "inner.puzzle_emb.weights": torch.zeros(cfg["num_puzzle_ids"], cfg["emb_ndim"]),
+    }
+
+
+def finish_weights(w, D):
+    """The H/L init vectors (drawn after the blocks) and the Q head's reference init (zero
+    weight, bias -5)."""
+    w["inner.H_init"] = trunc_normal((D,), 1.0)
+    w["inner.L_init"] = trunc_normal((D,), 1.0)
+    w["inner.q_head.weight"].zero_()
+    w["inner.q_head.bias"].fill_(-5.0)
+    return w
+
+
+def output_heads(w, h, P):
+    """Logits of the answer positions (after the P puzzle rows), q_halt and q_continue."""
+    logits = F.linear(h, w["inner.lm_head.weight"])[:, P:]
+    q = F.linear(h[:, 0], w["inner.q_head.weight"], w["inner.q_head.bias"])
+    return logits, q[..., 0], q[..., 1]
+
+
 def make_batch(cfg, gen, all_ignored_row=False):
     B, S, V = cfg["batch"], cfg["seq_len"], cfg["vocab"]
     inputs = torch.randint(1, V, (B, S), generator=gen, dtype=torch.int32)
