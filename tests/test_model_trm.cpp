@@ -12,6 +12,7 @@
 
 #include "trm/model/act_loss_head.hpp"
 #include "trm/model/tiny_recursive_model.hpp"
+#include "tiny_model_batch.hpp"
 
 namespace trm {
 namespace {
@@ -100,15 +101,6 @@ ArchConfig tiny_arch(bool mlp_t) {
   a.forward_dtype = ForwardDtype::kFloat32;
   return a;
 }
-const DataShape kTinyShape{6, 5, 4};
-
-ModelBatch tiny_batch(int64_t batch, int64_t seed) {
-  torch::manual_seed(seed);
-  const auto i32 = torch::TensorOptions().dtype(torch::kInt32);
-  return ModelBatch{torch::randint(1, 5, {batch, 6}, i32), torch::randint(1, 5, {batch, 6}, i32),
-                    torch::randint(0, 4, {batch}, i32)};
-}
-
 void set_q_bias(TinyRecursiveModel& model, double halt, double cont) {
   torch::NoGradGuard no_grad;
   model->inner->q_head->bias.copy_(torch::tensor({halt, cont}));

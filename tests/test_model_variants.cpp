@@ -18,6 +18,7 @@
 #include "trm/model/act_loss_head.hpp"
 #include "trm/model/latent_recursion.hpp"
 #include "trm/model/tiny_recursive_model.hpp"
+#include "tiny_model_batch.hpp"
 
 namespace trm {
 namespace {
@@ -38,18 +39,9 @@ ArchConfig tiny_arch() {
   a.forward_dtype = ForwardDtype::kFloat32;
   return a;
 }
-const DataShape kShape{6, 5, 4};
-
-ModelBatch tiny_batch(int64_t batch, int64_t seed) {
-  torch::manual_seed(seed);
-  const auto i32 = torch::TensorOptions().dtype(torch::kInt32);
-  return ModelBatch{torch::randint(1, 5, {batch, 6}, i32), torch::randint(1, 5, {batch, 6}, i32),
-                    torch::randint(0, 4, {batch}, i32)};
-}
-
 TinyRecursiveModel make_model(const ArchConfig& arch) {
   torch::manual_seed(1);
-  TinyRecursiveModel model(arch, kShape);
+  TinyRecursiveModel model(arch, kTinyShape);
   torch::NoGradGuard no_grad;  // non-zero q_head and puzzle rows so every path carries signal
   model->inner->q_head->weight.normal_(0.0, 0.3);
   model->puzzle_emb()->weights.normal_(0.0, 0.5);
@@ -108,7 +100,7 @@ TEST(ModelVariants, SeparateNetworksDoubleTheBlockParameters) {
   ArchConfig shared = tiny_arch();
   ArchConfig separate = shared;
   separate.networks = Networks::kSeparate;
-  TinyRecursiveModel a(shared, kShape), b(separate, kShape);
+  TinyRecursiveModel a(shared, kTinyShape), b(separate, kTinyShape);
   ASSERT_FALSE(a->inner->H_level);
   ASSERT_TRUE(b->inner->H_level);
   const int64_t blocks = block_parameters(*a->inner->L_level);
@@ -124,7 +116,7 @@ TEST(ModelVariants, SeparateNetworksDoubleTheBlockParameters) {
                       +[](ArchConfig& c) { c.recursion = Recursion::kDirect; c.halt_max_steps = 1; }}) {
     ArchConfig v = shared;
     change(v);
-    EXPECT_EQ(count_parameters(*TinyRecursiveModel(v, kShape)), count_parameters(*a));
+    EXPECT_EQ(count_parameters(*TinyRecursiveModel(v, kTinyShape)), count_parameters(*a));
   }
 }
 
@@ -285,9 +277,9 @@ TEST(ModelVariants, MultiZHasTheReferenceInitBuffersDrawnInOrder) {
   ArchConfig multi = yz;
   multi.latents = Latents::kMultiZ;
   torch::manual_seed(4);
-  TinyRecursiveModel a(yz, kShape);
+  TinyRecursiveModel a(yz, kTinyShape);
   torch::manual_seed(4);
-  TinyRecursiveModel b(multi, kShape);
+  TinyRecursiveModel b(multi, kTinyShape);
   // trm_hier6.py: H_init then L1_init..L6_init, no L_init; the parameters are TRM's.
   EXPECT_EQ(buffer_names(*b),
             (std::set<std::string>{"inner.puzzle_emb.weights", "inner.H_init", "inner.L1_init",
@@ -412,7 +404,7 @@ TEST(ModelVariants, TransformerIsOneHLevelCallOnTheCarriedAnswer) {
   }
   EXPECT_EQ(model->inner->H_level->layers->size(), 3u);
   EXPECT_EQ(count_parameters(*model),
-            count_parameters(*TinyRecursiveModel(tiny_arch(), kShape)) +
+            count_parameters(*TinyRecursiveModel(tiny_arch(), kTinyShape)) +
                 count_parameters(*model->inner->H_level) / 3);  // 3 blocks instead of 2
 
   const auto batch = tiny_batch(2, 14);
