@@ -7,6 +7,7 @@
 
 #include "trm/common/error.hpp"
 #include "trm/config/config_loader.hpp"
+#include "config_error.hpp"
 
 namespace trm {
 namespace {
@@ -25,16 +26,6 @@ L_cycles = 4
 mlp_t = true
 pos_encodings = "none"
 )";
-
-// The message of the trm::Error thrown by parsing `text` with `overrides`, or "" if none.
-std::string error_of(const std::string& text, const std::vector<std::string>& overrides = {}) {
-  try {
-    parse_train_config(text, "cfg.toml", overrides);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 TEST(ConfigLoader, ParsesValuesAndDefaults) {
   const TrainConfig c = parse_train_config(kBase, "cfg.toml");

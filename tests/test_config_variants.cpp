@@ -8,6 +8,7 @@
 
 #include "trm/common/error.hpp"
 #include "trm/config/config_loader.hpp"
+#include "config_error.hpp"
 
 namespace trm {
 namespace {
@@ -22,15 +23,6 @@ lr = 1e-3
 hidden_size = 64
 num_heads = 2
 )";
-
-std::string error_of(const std::vector<std::string>& overrides) {
-  try {
-    parse_train_config(kBase, "cfg.toml", overrides);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 TEST(ConfigVariants, DefaultsAreTrm) {
   const ArchConfig a = parse_train_config(kBase, "cfg.toml").arch;
@@ -88,41 +80,41 @@ TEST(ConfigVariants, KeysParseAndRoundTrip) {
 }
 
 TEST(ConfigVariants, IncompatibleCombinationsFail) {
-  EXPECT_NE(error_of({"arch.recursion=hrmm"}).find("arch.recursion"), std::string::npos);
-  const std::string e1 = error_of({"arch.recursion=hrm"});
+  EXPECT_NE(error_of(kBase, {"arch.recursion=hrmm"}).find("arch.recursion"), std::string::npos);
+  const std::string e1 = error_of(kBase, {"arch.recursion=hrm"});
   EXPECT_NE(e1.find("no_ACT_continue"), std::string::npos) << e1;
   const std::string e2 =
-      error_of({"arch.recursion=hrm", "arch.no_ACT_continue=false", "arch.gradient=one_step"});
+      error_of(kBase, {"arch.recursion=hrm", "arch.no_ACT_continue=false", "arch.gradient=one_step"});
   EXPECT_NE(e2.find("modify recursion = \"trm\" only"), std::string::npos) << e2;
-  const std::string e3 = error_of({"arch.recursion=direct"});
+  const std::string e3 = error_of(kBase, {"arch.recursion=direct"});
   EXPECT_NE(e3.find("halt_max_steps = 1"), std::string::npos) << e3;
-  const std::string e4 = error_of({"arch.latents=single_z", "arch.networks=separate"});
+  const std::string e4 = error_of(kBase, {"arch.latents=single_z", "arch.networks=separate"});
   EXPECT_NE(e4.find("single_z"), std::string::npos) << e4;
-  EXPECT_NE(error_of({"arch.latents=many_z"}).find("arch.latents"), std::string::npos);
+  EXPECT_NE(error_of(kBase, {"arch.latents=many_z"}).find("arch.latents"), std::string::npos);
 
   // multi_z writes latent i at z update i, so at most 6 updates per cycle.
-  EXPECT_EQ(error_of({"arch.latents=multi_z", "arch.L_cycles=6"}), "");
-  const std::string e5 = error_of({"arch.latents=multi_z", "arch.L_cycles=7"});
+  EXPECT_EQ(error_of(kBase, {"arch.latents=multi_z", "arch.L_cycles=6"}), "");
+  const std::string e5 = error_of(kBase, {"arch.latents=multi_z", "arch.L_cycles=7"});
   EXPECT_NE(e5.find("arch.latents = \"multi_z\" with arch.L_cycles = 7"), std::string::npos) << e5;
   EXPECT_NE(e5.find("L_cycles <= 6"), std::string::npos) << e5;
   // The transformer fixes its structure: the TRM switches are rejected by name.
   for (const char* key : {"arch.latents=multi_z", "arch.gradient=one_step", "arch.networks=separate"}) {
-    const std::string e = error_of({"arch.recursion=transformer", key});
+    const std::string e = error_of(kBase, {"arch.recursion=transformer", key});
     EXPECT_NE(e.find("modify recursion = \"trm\" only"), std::string::npos) << key << ": " << e;
     EXPECT_NE(e.find("\"transformer\""), std::string::npos) << key << ": " << e;
   }
   for (const char* key : {"arch.latents=multi_z", "arch.latents=single_z"}) {
-    const std::string e = error_of({"arch.recursion=hrm", "arch.no_ACT_continue=false", key});
+    const std::string e = error_of(kBase, {"arch.recursion=hrm", "arch.no_ACT_continue=false", key});
     EXPECT_NE(e.find("arch.latents"), std::string::npos) << key << ": " << e;
   }
 
   // head_dim = hidden_size // num_heads as in the reference: 12 heads on 64 give 5 (odd, no
   // RoPE possible), more heads than hidden units give 0.
-  EXPECT_EQ(error_of({"arch.num_heads=8"}), "");
-  const std::string e6 = error_of({"arch.num_heads=12"});
+  EXPECT_EQ(error_of(kBase, {"arch.num_heads=8"}), "");
+  const std::string e6 = error_of(kBase, {"arch.num_heads=12"});
   EXPECT_NE(e6.find("arch.num_heads = 12 gives the odd head_dim 5"), std::string::npos) << e6;
-  EXPECT_EQ(error_of({"arch.num_heads=12", "arch.pos_encodings=learned"}), "");
-  const std::string e7 = error_of({"arch.num_heads=65", "arch.pos_encodings=learned"});
+  EXPECT_EQ(error_of(kBase, {"arch.num_heads=12", "arch.pos_encodings=learned"}), "");
+  const std::string e7 = error_of(kBase, {"arch.num_heads=65", "arch.pos_encodings=learned"});
   EXPECT_NE(e7.find("arch.num_heads = 65 exceeds arch.hidden_size = 64"), std::string::npos) << e7;
 }
 
