@@ -84,7 +84,8 @@ TEST(ConfigVariants, IncompatibleCombinationsFail) {
   const std::string e1 = error_of(kBase, {"arch.recursion=hrm"});
   EXPECT_NE(e1.find("no_ACT_continue"), std::string::npos) << e1;
   const std::string e2 =
-      error_of(kBase, {"arch.recursion=hrm", "arch.no_ACT_continue=false", "arch.gradient=one_step"});
+      error_of(kBase,
+               {"arch.recursion=hrm", "arch.no_ACT_continue=false", "arch.gradient=one_step"});
   EXPECT_NE(e2.find("modify recursion = \"trm\" only"), std::string::npos) << e2;
   const std::string e3 = error_of(kBase, {"arch.recursion=direct"});
   EXPECT_NE(e3.find("halt_max_steps = 1"), std::string::npos) << e3;
@@ -104,7 +105,8 @@ TEST(ConfigVariants, IncompatibleCombinationsFail) {
     EXPECT_NE(e.find("\"transformer\""), std::string::npos) << key << ": " << e;
   }
   for (const char* key : {"arch.latents=multi_z", "arch.latents=single_z"}) {
-    const std::string e = error_of(kBase, {"arch.recursion=hrm", "arch.no_ACT_continue=false", key});
+    const std::string e =
+        error_of(kBase, {"arch.recursion=hrm", "arch.no_ACT_continue=false", key});
     EXPECT_NE(e.find("arch.latents"), std::string::npos) << key << ": " << e;
   }
 
