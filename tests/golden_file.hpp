@@ -1,8 +1,10 @@
 // Shared part of the model golden tests: GoldenFile reads an HDF5 file written by a generator
 // in tools/golden/ (golden_common.py lays it out: /<variant>/{init_head,init_sum,weights,
-// batch<k>,step<k>}), and two checks replay it against TinyRecursiveModel — the seeded
-// initialisation's fingerprints, and two ACT supervision steps in training mode (exploration off)
-// matched within 1e-4 relative. Tests linking this header link hdf5 (tests/CMakeLists.txt).
+// batch<k>,step<k>,step<k>_f64}), and two checks replay it against TinyRecursiveModel — the
+// seeded initialisation's fingerprints, and two ACT supervision steps in training mode
+// (exploration off) whose float32 results must lie within an error budget of the float64 replay
+// (expect_within_budget; the measured budget is in docs/MODEL.md). Tests linking this header link
+// hdf5 (tests/CMakeLists.txt).
 #pragma once
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -11,6 +13,8 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <fstream>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -75,6 +79,70 @@ inline void expect_close(const torch::Tensor& actual, const torch::Tensor& expec
   EXPECT_LE(err / scale, rtol) << what << ": max abs error " << err << " vs max |expected| "
                                << scale;
 }
+
+// Error budget of a float32 result. Ours and PyTorch's float32 golden both round away from the
+// exact answer, differently wherever kernels sum in another order (oneDNN, OpenBLAS and ATen pick
+// kernels by CPU), so neither is the yardstick for the other: the float64 replay of the same
+// weights and batches (step<k>_f64) is. Each quantity's error (max abs, relative to max |f64|)
+// may be kBudgetFactor times PyTorch's own: the largest over four kernel dispatches
+// (step<k>_spread, golden_common.py), or the step's median quantity's if that is larger (a
+// tensor of 2 or 4 values can land nearly exactly by chance). A wrong formula is off
+// by 1e-3 or more, far outside. The factor is 1.8x the largest ratio measured (9.1, single_z step
+// 2 under oneDNN's AVX2 sgemm) over every quantity and every kernel dispatch tools/check_isa.sh
+// sets on an AVX-512 machine (docs/MODEL.md).
+// TRM_GOLDEN_BUDGET_LOG=<file> appends "<what> <ours> <pytorch>" per quantity, as measured.
+constexpr double kBudgetFactor = 16.0;
+
+inline double relative_error(const torch::Tensor& actual, const torch::Tensor& exact) {
+  const double scale = std::max(exact.abs().max().item<double>(), 1e-12);
+  return (actual.detach().to(torch::kFloat64) - exact).abs().max().item<double>() / scale;
+}
+
+// The quantities of one step, checked together so each budget can see the step's noise level.
+class StepBudget {
+ public:
+  StepBudget(const GoldenFile& f, std::string step, std::string what)
+      : f_(f), step_(std::move(step)), what_(std::move(what)) {}
+
+  // Compares `actual` with <step>_f64/<key>; <step>_spread/<key> is PyTorch's float32 error.
+  void add(const torch::Tensor& actual, const std::string& key) {
+    ASSERT_TRUE(actual.defined()) << what_ << key;
+    const torch::Tensor exact = f_.read(step_ + "_f64/" + key);
+    ASSERT_EQ(actual.sizes(), exact.sizes()) << what_ << key;
+    items_.push_back({key, relative_error(actual, exact),
+                      f_.read(step_ + "_spread/" + key).item<double>()});
+  }
+
+  void expect_within() const {
+    ASSERT_FALSE(items_.empty());
+    std::vector<double> pytorch;
+    for (const auto& item : items_) pytorch.push_back(item.pytorch);
+    std::nth_element(pytorch.begin(), pytorch.begin() + pytorch.size() / 2, pytorch.end());
+    const double median = pytorch[pytorch.size() / 2];
+    const char* log = std::getenv("TRM_GOLDEN_BUDGET_LOG");
+    for (const auto& item : items_) {
+      const double allowed = kBudgetFactor * std::max(item.pytorch, median);
+      EXPECT_LE(item.ours, allowed)
+          << what_ << item.key << ": relative error " << item.ours << " against the float64 "
+          << "replay; PyTorch float32 " << item.pytorch << ", step median " << median
+          << ", budget " << allowed;
+      if (log) {
+        std::ofstream(log, std::ios::app)
+            << what_ << item.key << ' ' << item.ours << ' ' << std::max(item.pytorch, median)
+            << '\n';
+      }
+    }
+  }
+
+ private:
+  struct Item {
+    std::string key;
+    double ours, pytorch;
+  };
+  const GoldenFile& f_;
+  std::string step_, what_;
+  std::vector<Item> items_;
+};
 
 // One configuration of a golden file; name is its top-level group.
 struct GoldenVariant {
@@ -154,27 +222,25 @@ inline void expect_two_training_steps_match(const GoldenFile& f, const GoldenVar
     EXPECT_TRUE(torch::equal(out.carry.steps.to(torch::kInt64), f.read(s + "/steps", true)))
         << at << "steps";
     EXPECT_TRUE(torch::equal(loss.preds, f.read(s + "/preds", true))) << at << "preds";
-    expect_close(out.outputs.logits, f.read(s + "/logits"), at + "logits");
-    expect_close(out.outputs.q_halt_logits, f.read(s + "/q_halt_logits"), at + "q_halt");
-    expect_close(out.outputs.q_continue_logits, f.read(s + "/q_continue_logits"), at + "q_cont");
+    StepBudget budget(f, s, at);
+    budget.add(out.outputs.logits, "logits");
+    budget.add(out.outputs.q_halt_logits, "q_halt_logits");
+    budget.add(out.outputs.q_continue_logits, "q_continue_logits");
     if (f.exists(s + "/target_q_continue")) {
-      expect_close(out.outputs.target_q_continue, f.read(s + "/target_q_continue"),
-                   at + "target_q_continue");
+      budget.add(out.outputs.target_q_continue, "target_q_continue");
     } else {
       EXPECT_FALSE(out.outputs.target_q_continue.defined()) << at;
     }
-    expect_close(out.carry.inner.y, f.read(s + "/y"), at + "carry y");
-    if (recorded == GoldenCarry::kYAndZ) {
-      expect_close(out.carry.inner.z, f.read(s + "/z"), at + "carry z");
-    }
-    expect_close(loss.loss, f.read(s + "/loss"), at + "loss");
-    expect_close(loss.metrics.stacked(), f.read(s + "/metrics"), at + "metrics");
+    budget.add(out.carry.inner.y, "y");
+    if (recorded == GoldenCarry::kYAndZ) budget.add(out.carry.inner.z, "z");
+    budget.add(loss.loss, "loss");
+    budget.add(loss.metrics.stacked(), "metrics");
     for (const auto& p : model->named_parameters()) {
       ASSERT_TRUE(p.value().grad().defined()) << at << p.key();
-      expect_close(p.value().grad(), f.read(s + "/grads/" + p.key()), at + "grad " + p.key());
+      budget.add(p.value().grad(), "grads/" + p.key());
     }
-    expect_close(model->puzzle_emb()->local_weights().grad(), f.read(s + "/puzzle_local_grad"),
-                 at + "puzzle embedding grad");
+    budget.add(model->puzzle_emb()->local_weights().grad(), "puzzle_local_grad");
+    budget.expect_within();
     carry = out.carry;
   }
 }

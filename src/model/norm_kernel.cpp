@@ -1,6 +1,8 @@
 // Fused residual RMSNorm loops (see norm_kernel.hpp); target_clones picks AVX-512, AVX2 or
 // baseline code at load time.
-#pragma GCC optimize("O3", "no-trapping-math")
+// fp-contract=off: the AVX-512 clone would fuse multiply-adds that the others cannot, and the
+// same input would round differently on another CPU; without it every clone gives the same bits.
+#pragma GCC optimize("O3", "no-trapping-math", "fp-contract=off")
 #include "norm_kernel.hpp"
 
 #include <cmath>

@@ -1,6 +1,8 @@
 // Fused SwiGLU loops (see swiglu_kernel.hpp), vectorised by GCC with fast_exp (fast_math.hpp);
 // target_clones picks AVX-512, AVX2 or baseline code at load time.
-#pragma GCC optimize("O3", "no-trapping-math")
+// fp-contract=off: the AVX-512 clone would fuse multiply-adds that the others cannot, and the
+// same input would round differently on another CPU; without it every clone gives the same bits.
+#pragma GCC optimize("O3", "no-trapping-math", "fp-contract=off")
 #include "swiglu_kernel.hpp"
 
 #include "fast_math.hpp"

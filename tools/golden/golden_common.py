@@ -9,6 +9,10 @@ the weights and records two ACT supervision steps in training mode with explorat
 """
 import contextlib
 import math
+import os
+import subprocess
+import sys
+import tempfile
 
 import h5py
 import numpy as np
@@ -49,8 +53,9 @@ def swiglu(x, gu, dn):
 
 
 def rope_tables(head_dim, positions, base=10000.0):
-    inv = 1.0 / (base ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
-    f = torch.outer(torch.arange(positions, dtype=torch.float32), inv)
+    dtype = torch.get_default_dtype()  # float32, or float64 in the replay
+    inv = 1.0 / (base ** (torch.arange(0, head_dim, 2, dtype=dtype) / head_dim))
+    f = torch.outer(torch.arange(positions, dtype=dtype), inv)
     e = torch.cat((f, f), dim=-1)
     return e.cos(), e.sin()
 
@@ -83,7 +88,8 @@ def stablemax_ce(logits, labels):
 
 
 def softmax_ce(logits, labels):
-    return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), labels.long().reshape(-1),
+    x = logits.to(torch.promote_types(logits.dtype, torch.float32))  # the reference's .float()
+    return F.cross_entropy(x.reshape(-1, logits.shape[-1]), labels.long().reshape(-1),
                            ignore_index=IGNORE, reduction="none").view(labels.shape)
 
 
@@ -98,12 +104,13 @@ def loss_head(cfg, carry, out):
         correct = mask & (preds == labels)
         seq_ok = correct.sum(-1) == counts
         valid = carry["halted"] & (counts > 0)
-        metrics = [valid.sum(), torch.where(valid, (correct.float() / div).sum(-1), 0).sum(),
+        metrics = [valid.sum(), torch.where(valid, (correct.to(torch.get_default_dtype()) / div).sum(-1), 0).sum(),
                    (valid & seq_ok).sum(), (valid & ((out["q_halt_logits"] >= 0) == seq_ok)).sum(),
                    torch.where(valid, carry["steps"], 0).sum()]
     fn = stablemax_ce if cfg["loss"] == "stablemax" else softmax_ce
     lm = (fn(out["logits"], labels) / div).sum()
-    qh = F.binary_cross_entropy_with_logits(out["q_halt_logits"], seq_ok.float(), reduction="sum")
+    q_halt = out["q_halt_logits"]
+    qh = F.binary_cross_entropy_with_logits(q_halt, seq_ok.to(q_halt.dtype), reduction="sum")
     qc = 0
     if "target_q_continue" in out:
         qc = F.binary_cross_entropy_with_logits(out["q_continue_logits"], out["target_q_continue"], reduction="sum")
@@ -212,42 +219,112 @@ def write_variant(h5, name, cfg, init_weights, inner_step, positions, perturb_se
     w["inner.puzzle_emb.weights"] = 0.5 * torch.randn(w["inner.puzzle_emb.weights"].shape, generator=gen)
     for k, v in w.items():
         put(grp, "weights/" + k, v.numpy())
-    buffers = {"inner.H_init", "inner.L_init", "inner.puzzle_emb.weights"}
-    params = {k: v.requires_grad_() for k, v in w.items() if k not in buffers}
-
     B = cfg["batch"]
-    carry = dict(y=torch.zeros(B, positions, cfg["hidden"]), z=torch.zeros(B, positions, cfg["hidden"]),
-                 steps=torch.zeros(B, dtype=torch.int32), halted=torch.ones(B, dtype=torch.bool),
-                 cur={k: torch.zeros_like(v) for k, v in make_batch(cfg, gen).items()})
-    margin = float("inf")
-    for step in (1, 2):
-        batch = make_batch(cfg, gen, all_ignored_row=(step == 2))
+    cur0 = {k: torch.zeros_like(v) for k, v in make_batch(cfg, gen).items()}
+    batches = [make_batch(cfg, gen, all_ignored_row=(step == 2)) for step in (1, 2)]
+    for step, batch in enumerate(batches, 1):
         for k, v in batch.items():
             put(grp, f"batch{step}/{k}", v.numpy())
+    # The float32 run is what the C++ side replays; the float64 replay of the same weights and
+    # batches is the exact answer both are measured against (tests/golden_file.hpp: the error
+    # budget of each quantity is a multiple of PyTorch's own float32 error).
+    runs = {}
+    for suffix, dtype in (("", torch.float32), ("_f64", torch.float64)):
+        torch.set_default_dtype(dtype)
+        try:
+            runs[suffix] = run_steps(cfg, {k: v.detach().to(dtype).clone() for k, v in w.items()},
+                                     B, positions, cur0, batches, inner_step, carry_keys)
+        finally:
+            torch.set_default_dtype(torch.float32)
+    for suffix, steps in runs.items():
+        for step, rec in enumerate(steps, 1):
+            s = grp.create_group(f"step{step}{suffix}")
+            for k, v in rec.items():
+                put(s, k, v)
+    # Discrete outcomes must not hinge on rounding: the C++ side recomputes them.
+    for step, (r32, r64) in enumerate(zip(runs[""], runs["_f64"]), 1):
+        for k in ("preds", "halted", "steps"):
+            assert np.array_equal(r32[k], r64[k]), f"{name} step {step}: float32 and float64 {k} differ"
+        gap = r32["q_halt_logits"] - (0 if cfg["no_act_continue"] else r32["q_continue_logits"])
+        assert np.abs(gap).min() > 1e-3, f"{name}: halting margin too small, change the seed"
+        print(f"{name} step {step}: loss {float(r32['loss']):.6f} halted {r32['halted'].tolist()} "
+              f"steps {r32['steps'].tolist()}")
+
+
+def run_steps(cfg, w, B, positions, cur0, batches, inner_step, carry_keys):
+    """Two ACT steps with loss and backward in the default dtype; what each step records."""
+    buffers = {"inner.H_init", "inner.L_init", "inner.puzzle_emb.weights"}
+    params = {k: v.requires_grad_() for k, v in w.items() if k not in buffers}
+    carry = dict(y=torch.zeros(B, positions, cfg["hidden"]), z=torch.zeros(B, positions, cfg["hidden"]),
+                 steps=torch.zeros(B, dtype=torch.int32), halted=torch.ones(B, dtype=torch.bool),
+                 cur=dict(cur0))
+    recorded = []
+    for batch in batches:
         carry, out, local = act_step(w, cfg, carry, batch, inner_step)
         loss, metrics, preds = loss_head(cfg, carry, out)
         for p in params.values():
             p.grad = None
         loss.backward()
-        s = grp.create_group(f"step{step}")
-        for k, v in out.items():
-            put(s, k, v.detach().numpy())
-        put(s, "loss", np.array(loss.item()))
-        put(s, "metrics", metrics.numpy())
-        put(s, "preds", preds.numpy())
-        put(s, "halted", carry["halted"].numpy().astype(np.int8))
-        put(s, "steps", carry["steps"].numpy())
+        rec = {k: v.detach().numpy() for k, v in out.items()}
+        rec.update(loss=np.array(loss.item()), metrics=metrics.numpy(), preds=preds.numpy(),
+                   halted=carry["halted"].numpy().astype(np.int8), steps=carry["steps"].numpy(),
+                   puzzle_local_grad=local.grad.numpy())
         for k in carry_keys:
-            put(s, k, carry[k].numpy())
-        put(s, "puzzle_local_grad", local.grad.numpy())
+            rec[k] = carry[k].numpy()
         for k, p in params.items():
-            put(s, "grads/" + k, p.grad.numpy())
-        gap = out["q_halt_logits"] - (0 if cfg["no_act_continue"] else out["q_continue_logits"])
-        margin = min(margin, gap.abs().min().item())
-        print(f"{name} step {step}: loss {loss.item():.6f} halted {carry['halted'].tolist()} "
-              f"steps {carry['steps'].tolist()}")
-    # Halting decisions must not hinge on rounding: the C++ side recomputes them.
-    assert margin > 1e-3, f"{name}: halting margin {margin} too small, change the seed"
+            rec["grads/" + k] = p.grad.numpy()
+        recorded.append(rec)
+    return recorded
+
+
+# PyTorch's own float32 error moves with the kernels it runs (OpenBLAS and ATen pick them by CPU):
+# on the single_z step-2 gradients by 6x between these settings. One run's error is one sample;
+# the budget of a quantity is the largest of them (step<k>_spread/<key>, tests/golden_file.hpp).
+DISPATCHES = (
+    {"OPENBLAS_CORETYPE": "Nehalem", "ATEN_CPU_CAPABILITY": "default"},
+    {"OPENBLAS_CORETYPE": "Sandybridge", "ATEN_CPU_CAPABILITY": "default"},
+    {"OPENBLAS_CORETYPE": "Haswell", "ATEN_CPU_CAPABILITY": "avx2"},
+    {"OPENBLAS_CORETYPE": "SkylakeX", "ATEN_CPU_CAPABILITY": "avx512"},
+)
+CHILD = "TRM_GOLDEN_CHILD"
+
+
+def relative_errors(h5):
+    """{(variant, step, key): max |float32 - float64| / max |float64|} of one golden file."""
+    errors = {}
+
+    def visit(name, obj):
+        parts = name.split("/")
+        if isinstance(obj, h5py.Dataset) and len(parts) > 2 and parts[1].startswith("step") \
+                and "_" not in parts[1] and parts[1] + "_f64" in h5[parts[0]]:
+            exact = h5[parts[0]][parts[1] + "_f64"]["/".join(parts[2:])][()]
+            err = np.abs(obj[()].astype(np.float64) - exact).max()
+            errors[name] = err / max(np.abs(exact).max(), 1e-12)
+
+    h5.visititems(visit)
+    return errors
+
+
+def write_spread(h5):
+    """Reruns this generator (sys.argv[0]) under each of DISPATCHES the CPU has and records each
+    quantity's largest PyTorch float32 error, this run's included, as step<k>_spread/<key>."""
+    worst = relative_errors(h5)
+    flags = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, env in enumerate(DISPATCHES):
+            if env["ATEN_CPU_CAPABILITY"] == "avx512" and "avx512bw" not in flags:
+                continue
+            if env["ATEN_CPU_CAPABILITY"] == "avx2" and "avx2" not in flags:
+                continue
+            path = os.path.join(tmp, f"spread{i}.h5")
+            subprocess.run([sys.executable, os.path.abspath(sys.argv[0]), path], check=True, stdout=subprocess.DEVNULL,
+                           env=dict(os.environ, **env, **{CHILD: "1"}))
+            with h5py.File(path, "r") as other:
+                for name, err in relative_errors(other).items():
+                    worst[name] = max(worst[name], err)
+    for name, err in worst.items():
+        parts = name.split("/")
+        h5.create_dataset("/".join([parts[0], parts[1] + "_spread"] + parts[2:]), data=err)
 
 
 @contextlib.contextmanager
@@ -258,4 +335,6 @@ def golden_file(out, generator):
     with h5py.File(out, "w", libver=("earliest", "v110")) as h5:
         h5.attrs["generator"] = generator
         yield h5
+        if not os.environ.get(CHILD):
+            write_spread(h5)
     print("wrote", out)
