@@ -204,7 +204,8 @@ while true; do
   if ((segment > 1)); then
     grep -qE '^resume: (.* at step [0-9]+|no valid checkpoint)' "$log" || ((reached == 0)) \
       || fail "segment $segment: no resume line (log: $log)"
-    if grep -qE '^resume: .* at step ' "$log"; then
+    # A launch that got as far as choosing its checkpoint (or a fresh start) resumed.
+    if grep -qE '^resume: (.* at step |no valid checkpoint)' "$log"; then
       resumes=$((resumes + 1))
       ((prev_last > from)) && lost=$((lost + prev_last - from))
     fi
