@@ -24,7 +24,8 @@ inline uint32_t png_be32(const uint8_t* p) {
 
 inline bool read_png(const std::string& path, PngImage& img, std::string& error) {
   std::ifstream in(path, std::ios::binary);
-  const std::vector<uint8_t> b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::vector<uint8_t> b((std::istreambuf_iterator<char>(in)),
+                               std::istreambuf_iterator<char>());
   static const uint8_t kSig[8] = {137, 80, 78, 71, 13, 10, 26, 10};
   if (b.size() < 8 || !std::equal(kSig, kSig + 8, b.begin())) return error = "not a PNG", false;
   std::vector<uint8_t> idat;
@@ -48,7 +49,8 @@ inline bool read_png(const std::string& path, PngImage& img, std::string& error)
   img.channels = colour == 0 ? 1 : colour == 2 ? 3 : colour == 6 ? 4 : 0;
   if (depth != 8 || img.channels == 0 || interlace != 0)
     return error = "unsupported PNG (depth " + std::to_string(depth) + ", colour type " +
-                   std::to_string(colour) + ")", false;
+                   std::to_string(colour) + ")",
+           false;
   const size_t stride = size_t(img.width) * img.channels;
   std::vector<uint8_t> raw((stride + 1) * img.height);
   uLongf raw_len = raw.size();
@@ -67,16 +69,24 @@ inline bool read_png(const std::string& path, PngImage& img, std::string& error)
       const int c = up && x >= size_t(bpp) ? up[x - bpp] : 0;
       int v = src[x];
       switch (filter) {
-        case 0: break;
-        case 1: v += a; break;
-        case 2: v += u; break;
-        case 3: v += (a + u) / 2; break;
+        case 0:
+          break;
+        case 1:
+          v += a;
+          break;
+        case 2:
+          v += u;
+          break;
+        case 3:
+          v += (a + u) / 2;
+          break;
         case 4: {
           const int p = a + u - c, pa = std::abs(p - a), pb = std::abs(p - u), pc = std::abs(p - c);
           v += pa <= pb && pa <= pc ? a : pb <= pc ? u : c;
           break;
         }
-        default: return error = "bad filter type", false;
+        default:
+          return error = "bad filter type", false;
       }
       row[x] = uint8_t(v);
     }

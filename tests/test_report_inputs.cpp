@@ -2,7 +2,6 @@
 // arc_votes.json read back and refused when damaged; eval_outputs.h5 sampled (accuracies over
 // every row, failed rows first); a folder with nothing in it; the page names what is missing.
 #include <gtest/gtest.h>
-
 #include <hdf5.h>
 #include <unistd.h>
 
@@ -48,15 +47,16 @@ const char* kVotes = R"({"format":"trm-dist-arc-votes","format_version":1,"step"
    "label_rank":-1,"top":[{"grid":[],"votes":1,"mean_q":0.1}]}]}]})";
 
 TEST_F(ReportInputs, MetricsLogSkipsAndNamesMalformedLines) {
-  const std::string path = write("run/metrics.jsonl",
-      "{\"kind\":\"train\",\"step\":1,\"epoch\":0,\"lm_loss\":2.5,\"lr\":null}\n"
-      "\n"
-      "{\"kind\":\"train\",\"step\":2,\"lm_loss\":2.0\n"  // line 3: broken
-      "[1,2]\n"
-      "{\"kind\":\"eval\",\"step\":2,\"exact_accuracy\":0.25}\n"
-      "{\"kind\":\"train\",\"step\":2,\"lm_loss\":1.5,\"note\":\"x\"}\n"
-      "{\"kind\":\"train\",\"step\":1,\"lm_loss\":2.25}\n"  // resumed: replaces step 1
-      "{\"kind\":\"train\",\"step\":3,\"lm_lo");                // killed mid-line
+  const std::string path =
+      write("run/metrics.jsonl",
+            "{\"kind\":\"train\",\"step\":1,\"epoch\":0,\"lm_loss\":2.5,\"lr\":null}\n"
+            "\n"
+            "{\"kind\":\"train\",\"step\":2,\"lm_loss\":2.0\n"  // line 3: broken
+            "[1,2]\n"
+            "{\"kind\":\"eval\",\"step\":2,\"exact_accuracy\":0.25}\n"
+            "{\"kind\":\"train\",\"step\":2,\"lm_loss\":1.5,\"note\":\"x\"}\n"
+            "{\"kind\":\"train\",\"step\":1,\"lm_loss\":2.25}\n"  // resumed: replaces step 1
+            "{\"kind\":\"train\",\"step\":3,\"lm_lo");            // killed mid-line
   const MetricsLog log = read_metrics_log(path);
   EXPECT_TRUE(log.found);
   EXPECT_EQ(log.records.size(), 4u);
@@ -64,7 +64,8 @@ TEST_F(ReportInputs, MetricsLogSkipsAndNamesMalformedLines) {
   EXPECT_EQ(log.problems[0].rfind(path + ":3: not valid JSON", 0), 0u) << log.problems[0];
   EXPECT_EQ(log.problems[1], path + ":4: not a JSON object");
   EXPECT_EQ(log.problems[2], path + ":6: ignored non-numeric value(s) of note");
-  EXPECT_EQ(log.problems[3].rfind(path + ":8: the last line is incomplete", 0), 0u) << log.problems[3];
+  EXPECT_EQ(log.problems[3].rfind(path + ":8: the last line is incomplete", 0), 0u)
+      << log.problems[3];
   const auto loss = log.series("train", "lm_loss");
   EXPECT_EQ(loss.steps, (std::vector<double>{1, 2}));
   EXPECT_EQ(loss.values, (std::vector<double>{2.25, 1.5}));
@@ -116,7 +117,8 @@ void write_outputs(const std::string& path, const std::vector<std::vector<int32_
     std::vector<int32_t> flat;
     for (const auto& r : rows) flat.insert(flat.end(), r.begin(), r.end());
     const hid_t space = H5Screate_simple(2, dims, nullptr);
-    const hid_t ds = H5Dcreate2(f, name, H5T_STD_I32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const hid_t ds =
+        H5Dcreate2(f, name, H5T_STD_I32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     H5Dwrite(ds, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, flat.data());
     H5Dclose(ds);
     H5Sclose(space);
@@ -179,7 +181,8 @@ TEST_F(ReportInputs, EmptyFolderHasNothingToReportAndSaysWhy) {
   const RunData empty = collect_run_data((dir_ / "empty").string());
   EXPECT_FALSE(empty.has_content());
   ASSERT_EQ(empty.notes.size(), 2u);
-  EXPECT_NE(empty.notes[0].find("no " + (dir_ / "empty" / "metrics.jsonl").string()), std::string::npos);
+  EXPECT_NE(empty.notes[0].find("no " + (dir_ / "empty" / "metrics.jsonl").string()),
+            std::string::npos);
   EXPECT_NE(empty.notes[1].find("trm-eval --checkpoint"), std::string::npos);
   const RunData absent = collect_run_data((dir_ / "absent").string());
   EXPECT_FALSE(absent.has_content());
@@ -187,10 +190,12 @@ TEST_F(ReportInputs, EmptyFolderHasNothingToReportAndSaysWhy) {
 }
 
 TEST_F(ReportInputs, PartialRunGivesAPageThatSaysWhatIsMissing) {
-  write("run/metrics.jsonl", "{\"kind\":\"train\",\"step\":1,\"lm_loss\":2.5,\"lr\":1e-4}\n"
-                             "{\"kind\":\"train\",\"step\":2,\"lm_loss\":2.0,\"lr\":1e-4}\n{\"kind\":");
+  write("run/metrics.jsonl",
+        "{\"kind\":\"train\",\"step\":1,\"lm_loss\":2.5,\"lr\":1e-4}\n"
+        "{\"kind\":\"train\",\"step\":2,\"lm_loss\":2.0,\"lr\":1e-4}\n{\"kind\":");
   write("run/arc_votes_step_2.json", kVotes);
-  write("run/arc_votes_step_10.json", std::string(kVotes).replace(std::string(kVotes).find("\"step\":7"), 8, "\"step\":10"));
+  write("run/arc_votes_step_10.json",
+        std::string(kVotes).replace(std::string(kVotes).find("\"step\":7"), 8, "\"step\":10"));
   std::vector<RunData> runs = {collect_run_data((dir_ / "run").string())};
   ASSERT_TRUE(runs[0].has_content());
   ASSERT_TRUE(runs[0].arc.has_value());
@@ -206,9 +211,12 @@ TEST_F(ReportInputs, PartialRunGivesAPageThatSaysWhatIsMissing) {
   EXPECT_EQ(html.find("src="), std::string::npos);
   EXPECT_EQ(html.find("url("), std::string::npos);
   // One card per puzzle: a solved and a failed one, and the CSS filter that hides solved ones.
-  EXPECT_NE(html.find("<section class=\"card ok\"><header><span class=\"pid\">a<"), std::string::npos);
-  EXPECT_NE(html.find("<section class=\"card failed\"><header><span class=\"pid\">b<"), std::string::npos);
-  EXPECT_NE(html.find("#failed-only:checked ~ main .card.ok { display: none; }"), std::string::npos);
+  EXPECT_NE(html.find("<section class=\"card ok\"><header><span class=\"pid\">a<"),
+            std::string::npos);
+  EXPECT_NE(html.find("<section class=\"card failed\"><header><span class=\"pid\">b<"),
+            std::string::npos);
+  EXPECT_NE(html.find("#failed-only:checked ~ main .card.ok { display: none; }"),
+            std::string::npos);
   EXPECT_NE(html.find("2 votes &middot; q 0.75"), std::string::npos);
 }
 

@@ -5,7 +5,6 @@
 // Skips only when chromium is not installed (tools/setup_debian.sh installs it).
 // TRM_REPORT_SCREENSHOT=FILE keeps a copy of the screenshot.
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,7 +38,8 @@ std::string read_text(const std::string& path) {
 class ReportRender : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = (fs::temp_directory_path() / ("trm_report_render_" + std::to_string(::getpid()))).string();
+    dir_ =
+        (fs::temp_directory_path() / ("trm_report_render_" + std::to_string(::getpid()))).string();
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -51,8 +51,12 @@ TEST_F(ReportRender, TinyRunPageRendersInHeadlessChromium) {
   if (shell("command -v chromium > /dev/null 2>&1") != 0)
     GTEST_SKIP() << "chromium is not installed (bash tools/setup_debian.sh installs it)";
   const std::string log = dir_ + "/steps.log";
-  ASSERT_EQ(shell(kBin + "/trm-convert sudoku --generate 48 --size 4 --blanks 6 --test 12 --seed 1 "
-                  "--quiet --output " + dir_ + "/data > " + log + " 2>&1"), 0) << read_text(log);
+  ASSERT_EQ(shell(kBin +
+                  "/trm-convert sudoku --generate 48 --size 4 --blanks 6 --test 12 --seed 1 "
+                  "--quiet --output " +
+                  dir_ + "/data > " + log + " 2>&1"),
+            0)
+      << read_text(log);
   std::ofstream(dir_ + "/tiny.toml")
       << "data_paths = [\"" << dir_ << "/data\"]\ncheckpoint_path = \"" << dir_ << "/run\"\n"
       << "global_batch_size = 8\nepochs = 3\neval_interval = 1\nlog_interval = 2\n"
@@ -61,7 +65,8 @@ TEST_F(ReportRender, TinyRunPageRendersInHeadlessChromium) {
          "halt_max_steps = 2\npuzzle_emb_ndim = 0\nforward_dtype = \"float32\"\n";
   ASSERT_EQ(shell(kBin + "/trm-dist --config " + dir_ + "/tiny.toml >> " + log + " 2>&1"), 0)
       << read_text(log);
-  ASSERT_EQ(shell(kBin + "/trm-eval --checkpoint " + dir_ + "/run --save-outputs >> " + log + " 2>&1"), 0)
+  ASSERT_EQ(
+      shell(kBin + "/trm-eval --checkpoint " + dir_ + "/run --save-outputs >> " + log + " 2>&1"), 0)
       << read_text(log);
   const std::string out = dir_ + "/report.out";
   ASSERT_EQ(shell(kBin + "/trm-report " + dir_ + "/run > " + out + " 2>&1"), 0) << read_text(out);
@@ -73,12 +78,17 @@ TEST_F(ReportRender, TinyRunPageRendersInHeadlessChromium) {
   EXPECT_EQ(html.find("http:"), std::string::npos);
   EXPECT_EQ(html.find("https:"), std::string::npos);
 
-  const std::string chromium = "chromium --headless --no-sandbox --disable-gpu --hide-scrollbars "
-                               "--user-data-dir=" + dir_ + "/profile --enable-logging=stderr --v=0 ";
+  const std::string chromium =
+      "chromium --headless --no-sandbox --disable-gpu --hide-scrollbars "
+      "--user-data-dir=" +
+      dir_ + "/profile --enable-logging=stderr --v=0 ";
   const std::string png = dir_ + "/shot.png", shot_log = dir_ + "/shot.log";
   ASSERT_EQ(shell("timeout 120 " + chromium + "--window-size=1280,2000 --screenshot=" + png +
-                  " file://" + page + " > " + shot_log + " 2>&1"), 0) << read_text(shot_log);
-  if (const char* keep = std::getenv("TRM_REPORT_SCREENSHOT")) fs::copy_file(png, keep, fs::copy_options::overwrite_existing);
+                  " file://" + page + " > " + shot_log + " 2>&1"),
+            0)
+      << read_text(shot_log);
+  if (const char* keep = std::getenv("TRM_REPORT_SCREENSHOT"))
+    fs::copy_file(png, keep, fs::copy_options::overwrite_existing);
   trm::test::PngImage img;
   std::string error;
   ASSERT_TRUE(trm::test::read_png(png, img, error)) << error;
@@ -102,10 +112,13 @@ TEST_F(ReportRender, TinyRunPageRendersInHeadlessChromium) {
 
   const std::string dom = dir_ + "/dom.html", dom_log = dir_ + "/dom.log";
   ASSERT_EQ(shell("timeout 120 " + chromium + "--dump-dom file://" + page + " > " + dom + " 2> " +
-                  dom_log), 0) << read_text(dom_log);
+                  dom_log),
+            0)
+      << read_text(dom_log);
   const std::string rendered = read_text(dom);
   EXPECT_NE(rendered.find("data-report-rendered=\"ok\""), std::string::npos)
-      << "the page's last inline script did not run\n" << read_text(dom_log);
+      << "the page's last inline script did not run\n"
+      << read_text(dom_log);
   EXPECT_EQ(rendered.find("data-report-error=\""), std::string::npos) << rendered.substr(0, 400);
   for (const std::string& l : {shot_log, dom_log}) {
     const std::string text = read_text(l);

@@ -109,7 +109,10 @@ TEST(ReportSvg, EmptyOrAllNaNSeriesSayNoData) {
 TEST(ReportSvg, NaNsBreakTheLineAndAreNeverDrawn) {
   ChartSpec spec;
   spec.title = "Loss";
-  ChartSeries s{"train", "#4e79a7", SeriesStyle::kLine, {1, 2, 3, 4, 5, 6},
+  ChartSeries s{"train",
+                "#4e79a7",
+                SeriesStyle::kLine,
+                {1, 2, 3, 4, 5, 6},
                 {2.0, 1.5, kNaN, 1.0, 0.8, std::numeric_limits<double>::infinity()}};
   const std::string svg = render_line_chart(spec, {s});
   EXPECT_EQ(count(svg, "<polyline"), 2u);  // [1, 2] and [4, 5]
@@ -128,7 +131,7 @@ TEST(ReportSvg, SinglePointsAndMarkersAreDrawn) {
   const std::string svg = render_line_chart(spec, {lone, evals});
   EXPECT_EQ(count(svg, "<polyline"), 0u);
   EXPECT_EQ(count(svg, "<circle class=\"marker\""), 2u);  // the NaN evaluation is skipped
-  EXPECT_EQ(count(svg, "r=\"1.8\""), 1u);                  // the lone line point as a dot
+  EXPECT_EQ(count(svg, "r=\"1.8\""), 1u);                 // the lone line point as a dot
   EXPECT_NE(svg.find(">train</text>"), std::string::npos);
   EXPECT_NE(svg.find(">eval</text>"), std::string::npos);
 }
@@ -179,8 +182,8 @@ TEST(ReportGrids, ArcGridsUseThePaletteAndMarkWrongCells) {
   g.cols = 3;
   g.cells = {0, 0, 2, 0, 4, 4};
   const std::string svg = render_arc_grid(g, 10);
-  EXPECT_NE(svg.find("fill=\"#000000\""), std::string::npos);        // background colour 0
-  EXPECT_NE(svg.find("fill=\"#FF4136\""), std::string::npos);        // red 2
+  EXPECT_NE(svg.find("fill=\"#000000\""), std::string::npos);  // background colour 0
+  EXPECT_NE(svg.find("fill=\"#FF4136\""), std::string::npos);  // red 2
   EXPECT_NE(svg.find("width=\"20\" height=\"10\" fill=\"#FFDC00\""), std::string::npos);  // 4,4 run
   EXPECT_NE(svg.find("width=\"30\" height=\"20\""), std::string::npos);
   std::vector<bool> wrong = {false, false, true, false, false, false};
@@ -200,12 +203,16 @@ TEST(ReportGrids, SudokuShowsDigitsAndHighlightsWrongCells) {
   std::vector<int32_t> pred(16, 3);
   std::vector<bool> wrong(16, false);
   wrong[5] = true;
-  const std::string svg = render_token_grid("sudoku", pred, 4, TokenGridRole::kPrediction, &wrong, &input);
+  const std::string svg =
+      render_token_grid("sudoku", pred, 4, TokenGridRole::kPrediction, &wrong, &input);
   EXPECT_EQ(count(svg, "class=\"digit wrong\""), 1u);
   EXPECT_EQ(count(svg, "class=\"digit given\""), 2u);
   EXPECT_EQ(count(svg, ">2</text>"), 16u);
-  EXPECT_EQ(count(render_token_grid("sudoku", input, 4, TokenGridRole::kInput, nullptr, nullptr), "<text"), 2u);
-  EXPECT_THROW(render_token_grid("sudoku", input, 5, TokenGridRole::kInput, nullptr, nullptr), Error);
+  EXPECT_EQ(count(render_token_grid("sudoku", input, 4, TokenGridRole::kInput, nullptr, nullptr),
+                  "<text"),
+            2u);
+  EXPECT_THROW(render_token_grid("sudoku", input, 5, TokenGridRole::kInput, nullptr, nullptr),
+               Error);
 }
 
 }  // namespace

@@ -61,8 +61,8 @@ nlohmann::json arc_votes_json(const ArcVoteResult& result, const ArcTestPuzzles&
   return doc;
 }
 
-void write_arc_votes(const ArcVoteResult& result, const ArcTestPuzzles& test_puzzles,
-                     int64_t step, const std::string& path) {
+void write_arc_votes(const ArcVoteResult& result, const ArcTestPuzzles& test_puzzles, int64_t step,
+                     const std::string& path) {
   write_text_file_atomic(path, arc_votes_json(result, test_puzzles, step).dump() + "\n");
 }
 

@@ -33,8 +33,9 @@ std::string utc_now() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"trm-report: one self-contained HTML page with a run's training curves and its "
-               "model's predictions (ARC votes, Sudoku/Maze samples)"};
+  CLI::App app{
+      "trm-report: one self-contained HTML page with a run's training curves and its "
+      "model's predictions (ARC votes, Sudoku/Maze samples)"};
   std::vector<std::string> paths;
   std::string output;
   trm::ReportPageOptions page;
@@ -70,8 +71,9 @@ int main(int argc, char** argv) {
     }
     trm::assign_run_names(runs);
     if (output.empty()) {
-      output = paths.size() == 1 ? (std::filesystem::path(runs.front().dir) / "report.html").string()
-                                 : "report.html";
+      output = paths.size() == 1
+                   ? (std::filesystem::path(runs.front().dir) / "report.html").string()
+                   : "report.html";
     }
     page.generated = utc_now();
     trm::write_report_file(output, trm::render_report_page(runs, page));

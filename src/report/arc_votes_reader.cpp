@@ -35,16 +35,16 @@ ColourGrid parse_grid(const nlohmann::json& j, const std::string& where) {
 
 int64_t get_int(const nlohmann::json& j, const char* key, const std::string& where) {
   const auto it = j.find(key);
-  TRM_CHECK(it != j.end() && it->is_number_integer(), where << " lacks the integer \"" << key << "\"",
-            kHint);
+  TRM_CHECK(it != j.end() && it->is_number_integer(),
+            where << " lacks the integer \"" << key << "\"", kHint);
   return it->get<int64_t>();
 }
 
 }  // namespace
 
 bool ArcPuzzleView::scored() const {
-  return !tests.empty() &&
-         std::all_of(tests.begin(), tests.end(), [](const ArcTestView& t) { return t.output.has_value(); });
+  return !tests.empty() && std::all_of(tests.begin(), tests.end(),
+                                       [](const ArcTestView& t) { return t.output.has_value(); });
 }
 
 double ArcPuzzleView::solved_fraction(int k) const {
@@ -74,7 +74,8 @@ ArcVotes read_arc_votes(const std::string& path) {
   v.num_scored_puzzles = get_int(doc, "num_scored_puzzles", path);
   v.num_unmatched_records = get_int(doc, "num_unmatched_records", path);
   const auto pass = doc.find("pass_at_k");
-  TRM_CHECK(pass != doc.end() && pass->is_object(), path << " lacks the object \"pass_at_k\"", kHint);
+  TRM_CHECK(pass != doc.end() && pass->is_object(), path << " lacks the object \"pass_at_k\"",
+            kHint);
   for (auto it = pass->begin(); it != pass->end(); ++it) {
     TRM_CHECK(it->is_number(), path << " pass_at_k \"" << it.key() << "\" is not a number", kHint);
     int k = 0;
@@ -87,7 +88,8 @@ ArcVotes read_arc_votes(const std::string& path) {
   }
   std::sort(v.pass_at_k.begin(), v.pass_at_k.end());
   const auto puzzles = doc.find("puzzles");
-  TRM_CHECK(puzzles != doc.end() && puzzles->is_array(), path << " lacks the list \"puzzles\"", kHint);
+  TRM_CHECK(puzzles != doc.end() && puzzles->is_array(), path << " lacks the list \"puzzles\"",
+            kHint);
   for (const auto& p : *puzzles) {
     TRM_CHECK(p.is_object() && p.contains("id") && p["id"].is_string() && p.contains("tests") &&
                   p["tests"].is_array(),
@@ -97,8 +99,9 @@ ArcVotes read_arc_votes(const std::string& path) {
     for (size_t t = 0; t < p["tests"].size(); ++t) {
       const nlohmann::json& tj = p["tests"][t];
       const std::string where = path + " puzzle '" + view.id + "' test " + std::to_string(t);
-      TRM_CHECK(tj.is_object() && tj.contains("input") && tj.contains("top") && tj["top"].is_array(),
-                where << " lacks \"input\" or \"top\"", kHint);
+      TRM_CHECK(
+          tj.is_object() && tj.contains("input") && tj.contains("top") && tj["top"].is_array(),
+          where << " lacks \"input\" or \"top\"", kHint);
       ArcTestView test;
       test.input = parse_grid(tj["input"], where + " input");
       if (tj.contains("output") && !tj["output"].is_null())

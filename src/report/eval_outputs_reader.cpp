@@ -36,8 +36,8 @@ int64_t read_attr_int(hid_t file, const char* name, const std::string& path) {
   TRM_CHECK(H5Aexists(file, name) > 0, path << " lacks the attribute " << name, kHint);
   Handle attr(H5Aopen(file, name, H5P_DEFAULT), H5Aclose, "H5Aopen", path);
   int64_t v = 0;
-  TRM_CHECK(H5Aread(attr.get(), H5T_NATIVE_INT64, &v) >= 0, "HDF5: reading " << name << " of " << path
-                                                                             << " failed", kHint);
+  TRM_CHECK(H5Aread(attr.get(), H5T_NATIVE_INT64, &v) >= 0,
+            "HDF5: reading " << name << " of " << path << " failed", kHint);
   return v;
 }
 
@@ -48,8 +48,8 @@ std::string read_attr_string(hid_t file, const char* name, const std::string& pa
   TRM_CHECK(H5Tget_class(type.get()) == H5T_STRING && !H5Tis_variable_str(type.get()),
             path << " attribute " << name << " is not a fixed-length string", kHint);
   std::string s(H5Tget_size(type.get()), '\0');
-  TRM_CHECK(H5Aread(attr.get(), type.get(), s.data()) >= 0, "HDF5: reading " << name << " of " << path
-                                                                            << " failed", kHint);
+  TRM_CHECK(H5Aread(attr.get(), type.get(), s.data()) >= 0,
+            "HDF5: reading " << name << " of " << path << " failed", kHint);
   s.erase(std::find(s.begin(), s.end(), '\0'), s.end());
   return s;
 }
@@ -61,10 +61,12 @@ void read_block(hid_t ds, int64_t start, int64_t count, int64_t seq_len, std::ve
   Handle file_space(H5Dget_space(ds), H5Sclose, "H5Dget_space", path);
   const hsize_t offset[2] = {static_cast<hsize_t>(start), 0};
   const hsize_t dims[2] = {static_cast<hsize_t>(count), static_cast<hsize_t>(seq_len)};
-  TRM_CHECK(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, offset, nullptr, dims, nullptr) >= 0,
-            "HDF5: selecting rows of " << path << " failed", kHint);
+  TRM_CHECK(
+      H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, offset, nullptr, dims, nullptr) >= 0,
+      "HDF5: selecting rows of " << path << " failed", kHint);
   Handle mem_space(H5Screate_simple(2, dims, nullptr), H5Sclose, "H5Screate_simple", path);
-  TRM_CHECK(H5Dread(ds, H5T_NATIVE_INT32, mem_space.get(), file_space.get(), H5P_DEFAULT, out.data()) >= 0,
+  TRM_CHECK(H5Dread(ds, H5T_NATIVE_INT32, mem_space.get(), file_space.get(), H5P_DEFAULT,
+                    out.data()) >= 0,
             "HDF5: reading rows " << start << ".." << start + count << " of " << path << " failed",
             kHint);
 }
@@ -134,7 +136,8 @@ EvalOutputsSample read_eval_outputs_sample(const std::string& path, int64_t max_
   const int64_t n_correct_final = std::min<int64_t>(correct.size(), max_rows - n_failed);
   s.rows.assign(failed.begin(), failed.begin() + n_failed);
   s.rows.insert(s.rows.end(), correct.begin(), correct.begin() + n_correct_final);
-  std::sort(s.rows.begin(), s.rows.end(), [](const TokenRow& a, const TokenRow& b) { return a.index < b.index; });
+  std::sort(s.rows.begin(), s.rows.end(),
+            [](const TokenRow& a, const TokenRow& b) { return a.index < b.index; });
   return s;
 }
 

@@ -16,8 +16,8 @@ namespace {
 constexpr std::array<const char*, 10> kArcPalette = {"#000000", "#0074D9", "#FF4136", "#2ECC40",
                                                      "#FFDC00", "#AAAAAA", "#F012BE", "#FF851B",
                                                      "#7FDBFF", "#870C25"};
-constexpr const char* kMazeColours[] = {"#dddddd", "#2d3142", "#f7f7f2", "#2ECC40", "#FF4136",
-                                        "#0074D9"};  // PAD, '#', ' ', 'S', 'G', 'o'
+constexpr const char* kMazeColours[] = {"#dddddd", "#2d3142", "#f7f7f2", "#2ECC40",
+                                        "#FF4136", "#0074D9"};  // PAD, '#', ' ', 'S', 'G', 'o'
 constexpr const char* kWrong = "#e0161b";
 
 std::string svg_open(int width, int height, const std::string& css_class) {
@@ -28,7 +28,8 @@ std::string svg_open(int width, int height, const std::string& css_class) {
 }
 
 // Red outlines (inset by 1px so neighbours stay visible) around the wrong cells.
-void wrong_outlines(std::ostringstream& o, int rows, int cols, int cell, const std::vector<bool>& wrong) {
+void wrong_outlines(std::ostringstream& o, int rows, int cols, int cell,
+                    const std::vector<bool>& wrong) {
   for (int r = 0; r < rows; ++r)
     for (int c = 0; c < cols; ++c)
       if (wrong[static_cast<size_t>(r) * cols + c])
@@ -37,7 +38,8 @@ void wrong_outlines(std::ostringstream& o, int rows, int cols, int cell, const s
           << "\" stroke-width=\"2\"/>";
 }
 
-void grid_lines(std::ostringstream& o, int rows, int cols, int cell, const char* colour, double width) {
+void grid_lines(std::ostringstream& o, int rows, int cols, int cell, const char* colour,
+                double width) {
   o << "<path fill=\"none\" stroke=\"" << colour << "\" stroke-width=\"" << width << "\" d=\"";
   for (int r = 1; r < rows; ++r) o << "M0 " << r * cell << "H" << cols * cell;
   for (int c = 1; c < cols; ++c) o << "M" << c * cell << " 0V" << rows * cell;
@@ -70,7 +72,8 @@ std::string render_arc_grid(const ColourGrid& grid, int cell, const std::vector<
   }
   std::array<int, 10> counts{};
   for (uint8_t v : grid.cells) ++counts[std::min<uint8_t>(v, 9)];
-  const int background = static_cast<int>(std::max_element(counts.begin(), counts.end()) - counts.begin());
+  const int background =
+      static_cast<int>(std::max_element(counts.begin(), counts.end()) - counts.begin());
   const int w = grid.cols * cell, h = grid.rows * cell;
   std::ostringstream o;
   o << svg_open(w, h, "grid arc") << "<rect width=\"" << w << "\" height=\"" << h << "\" fill=\""
@@ -95,8 +98,8 @@ std::string render_arc_grid(const ColourGrid& grid, int cell, const std::vector<
   return o.str();
 }
 
-std::string render_token_grid(const std::string& kind, const std::vector<int32_t>& tokens,
-                              int side, TokenGridRole role, const std::vector<bool>* wrong,
+std::string render_token_grid(const std::string& kind, const std::vector<int32_t>& tokens, int side,
+                              TokenGridRole role, const std::vector<bool>* wrong,
                               const std::vector<int32_t>* givens) {
   TRM_CHECK(side > 0 && tokens.size() == static_cast<size_t>(side) * side,
             "a " << kind << " grid of side " << side << " with " << tokens.size() << " tokens",
@@ -118,7 +121,9 @@ std::string render_token_grid(const std::string& kind, const std::vector<int32_t
       const int digit = tokens[i] - 1;  // token 1 is the blank
       if (digit < 1) continue;
       const bool given = givens && (*givens)[i] > 1;
-      const char* css = is_wrong ? "digit wrong" : given || role == TokenGridRole::kInput ? "digit given" : "digit filled";
+      const char* css = is_wrong                                 ? "digit wrong"
+                        : given || role == TokenGridRole::kInput ? "digit given"
+                                                                 : "digit filled";
       o << "<text class=\"" << css << "\" x=\"" << c * cell + cell / 2 << "\" y=\""
         << r * cell + cell / 2 + 5 << "\">" << digit << "</text>";
     }

@@ -53,9 +53,12 @@ MetricsLog read_metrics_log(const std::string& path) {
     std::string bad_keys;
     for (auto it = j.begin(); it != j.end(); ++it) {
       if (it.key() == "kind" || it.key() == "step") continue;
-      if (it->is_number()) r.values[it.key()] = it->get<double>();
-      else if (it->is_null()) r.values[it.key()] = std::numeric_limits<double>::quiet_NaN();
-      else bad_keys += (bad_keys.empty() ? "" : ", ") + it.key();
+      if (it->is_number())
+        r.values[it.key()] = it->get<double>();
+      else if (it->is_null())
+        r.values[it.key()] = std::numeric_limits<double>::quiet_NaN();
+      else
+        bad_keys += (bad_keys.empty() ? "" : ", ") + it.key();
     }
     if (!bad_keys.empty())
       log.problems.push_back(where + "ignored non-numeric value(s) of " + bad_keys);

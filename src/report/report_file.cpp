@@ -19,7 +19,8 @@ void write_report_file(const std::string& path, const std::string& text) {
   fs::create_directories(dir, ec);
   TRM_CHECK(!ec, "cannot create the folder " << dir.string() << ": " << ec.message(),
             "check the --output path and its permissions");
-  const fs::path tmp = dir / ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()));
+  const fs::path tmp =
+      dir / ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()));
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     out << text;
@@ -27,7 +28,8 @@ void write_report_file(const std::string& path, const std::string& text) {
     if (!out) {
       out.close();
       fs::remove(tmp, ec);
-      TRM_FAIL("cannot write " << tmp.string(), "check free space and permissions of " + dir.string());
+      TRM_FAIL("cannot write " << tmp.string(),
+               "check free space and permissions of " + dir.string());
     }
   }
   fs::rename(tmp, target, ec);

@@ -103,12 +103,14 @@ const char* kHeadScript =
     "'data-report-error',String(e.message));});";
 const char* kEndScript = "document.documentElement.setAttribute('data-report-rendered','ok');";
 
-const char* run_colour(size_t i) { return kRunColours[i % (sizeof(kRunColours) / sizeof(kRunColours[0]))]; }
+const char* run_colour(size_t i) {
+  return kRunColours[i % (sizeof(kRunColours) / sizeof(kRunColours[0]))];
+}
 
 struct CurveDef {
   const char* title;
   const char* y_label;
-  const char* kind;      // records the line comes from
+  const char* kind;  // records the line comes from
   const char* key;
   const char* eval_key;  // markers from eval records; null: none
   std::vector<double> include_y;
@@ -117,7 +119,12 @@ struct CurveDef {
 const std::vector<CurveDef>& curve_defs() {
   static const std::vector<CurveDef> defs = {
       {"Loss", "lm_loss", "train", "lm_loss", "lm_loss", {0.0}},
-      {"Exact accuracy", "fraction of puzzles", "train", "exact_accuracy", "exact_accuracy", {0.0, 1.0}},
+      {"Exact accuracy",
+       "fraction of puzzles",
+       "train",
+       "exact_accuracy",
+       "exact_accuracy",
+       {0.0, 1.0}},
       {"Token accuracy", "fraction of tokens", "train", "accuracy", "accuracy", {0.0, 1.0}},
       {"Mean ACT steps", "supervision steps", "train", "steps", "steps", {0.0}},
       {"Learning rate", "lr", "train", "lr", nullptr, {0.0}},
@@ -169,21 +176,24 @@ std::string chart_figure(const CurveDef& def, const std::vector<RunData>& runs) 
   spec.title = def.title;
   spec.y_label = def.y_label;
   spec.include_y = def.include_y;
-  spec.empty_note = std::string("no \"") + def.key + "\" in the " + def.kind + " records of metrics.jsonl";
+  spec.empty_note =
+      std::string("no \"") + def.key + "\" in the " + def.kind + " records of metrics.jsonl";
   std::ostringstream o;
   o << "<figure>" << render_line_chart(spec, series);
   std::string caption;
   if (window > 1)
     caption = std::string(def.kind) + " values averaged over windows of " + std::to_string(window) +
               " points (" + std::to_string(kMaxCurvePoints) + " points max)";
-  if (def.eval_key && any_eval) caption += std::string(caption.empty() ? "" : "; ") + "circles: evaluations on the test split";
+  if (def.eval_key && any_eval)
+    caption += std::string(caption.empty() ? "" : "; ") + "circles: evaluations on the test split";
   if (!caption.empty()) o << "<figcaption>" << html_escape(caption) << "</figcaption>";
   o << "</figure>";
   return o.str();
 }
 
 bool any_run_has(const std::vector<RunData>& runs, const char* kind, const char* key) {
-  return std::any_of(runs.begin(), runs.end(), [&](const RunData& r) { return r.metrics.has(kind, key); });
+  return std::any_of(runs.begin(), runs.end(),
+                     [&](const RunData& r) { return r.metrics.has(kind, key); });
 }
 
 double last_value(const MetricsLog& log, const char* kind, const char* key) {
@@ -206,9 +216,12 @@ double eval_value(const RunData& run, const char* key) {
 std::string format_seconds(double s) {
   if (!std::isfinite(s)) return "n/a";
   std::ostringstream o;
-  if (s < 120) o << static_cast<int64_t>(std::lround(s)) << " s";
-  else if (s < 7200) o << format_number(s / 60, 3) << " min";
-  else o << format_number(s / 3600, 3) << " h";
+  if (s < 120)
+    o << static_cast<int64_t>(std::lround(s)) << " s";
+  else if (s < 7200)
+    o << format_number(s / 60, 3) << " min";
+  else
+    o << format_number(s / 3600, 3) << " h";
   return o.str();
 }
 
@@ -224,8 +237,8 @@ std::string summary_table(const std::vector<RunData>& runs) {
     if (step < 0 && r.eval) step = r.eval->step;
     if (step < 0 && r.arc) step = r.arc->step;
     o << "<tr><td><span class=\"swatch\" style=\"background:" << run_colour(i) << "\"></span>"
-      << html_escape(r.name) << "</td><td>" << (step >= 0 ? std::to_string(step) : "n/a") << "</td><td>"
-      << format_number(last_value(r.metrics, "progress", "lm_loss")) << "</td><td>"
+      << html_escape(r.name) << "</td><td>" << (step >= 0 ? std::to_string(step) : "n/a")
+      << "</td><td>" << format_number(last_value(r.metrics, "progress", "lm_loss")) << "</td><td>"
       << format_percent(eval_value(r, "exact_accuracy")) << "</td><td>"
       << format_percent(eval_value(r, "accuracy")) << "</td><td>"
       << format_percent(eval_value(r, "ARC/pass@1")) << "</td><td>"
@@ -252,12 +265,13 @@ std::string arc_puzzle_card(const ArcPuzzleView& p) {
   const bool scored = p.scored();
   const bool solved = scored && p.solved_fraction(2) == 1.0;
   std::ostringstream o;
-  o << "<section class=\"card " << (solved || !scored ? "ok" : "failed") << "\"><header><span class=\"pid\">"
-    << html_escape(p.id) << "</span>";
+  o << "<section class=\"card " << (solved || !scored ? "ok" : "failed")
+    << "\"><header><span class=\"pid\">" << html_escape(p.id) << "</span>";
   if (scored) {
-    o << (solved ? "<span class=\"badge ok\">solved</span>" : "<span class=\"badge bad\">failed</span>")
-      << "<span class=\"muted\">pass@1 " << format_number(p.solved_fraction(1), 3) << " &middot; pass@2 "
-      << format_number(p.solved_fraction(2), 3) << "</span>";
+    o << (solved ? "<span class=\"badge ok\">solved</span>"
+                 : "<span class=\"badge bad\">failed</span>")
+      << "<span class=\"muted\">pass@1 " << format_number(p.solved_fraction(1), 3)
+      << " &middot; pass@2 " << format_number(p.solved_fraction(2), 3) << "</span>";
   } else {
     o << "<span class=\"muted\">no true output (hidden test set)</span>";
   }
@@ -268,12 +282,14 @@ std::string arc_puzzle_card(const ArcPuzzleView& p) {
     if (test.output) grids.push_back(&*test.output);
     for (const auto& c : test.top) grids.push_back(&c.grid);
     const int cell = arc_cell_size(grids);
-    o << "<div class=\"row\"><figure><figcaption>test input" << (p.tests.size() > 1 ? " " + std::to_string(t + 1) : "")
-      << " &middot; " << test.input.rows << "&times;" << test.input.cols << "</figcaption>"
-      << render_arc_grid(test.input, cell) << "</figure><span class=\"arrow\">&#8594;</span>";
+    o << "<div class=\"row\"><figure><figcaption>test input"
+      << (p.tests.size() > 1 ? " " + std::to_string(t + 1) : "") << " &middot; " << test.input.rows
+      << "&times;" << test.input.cols << "</figcaption>" << render_arc_grid(test.input, cell)
+      << "</figure><span class=\"arrow\">&#8594;</span>";
     if (test.output)
-      o << "<figure><figcaption>ground truth &middot; " << test.output->rows << "&times;" << test.output->cols
-        << "</figcaption>" << render_arc_grid(*test.output, cell) << "</figure>";
+      o << "<figure><figcaption>ground truth &middot; " << test.output->rows << "&times;"
+        << test.output->cols << "</figcaption>" << render_arc_grid(*test.output, cell)
+        << "</figure>";
     for (size_t k = 0; k < 2; ++k) {
       if (k >= test.top.size()) {
         o << "<figure><figcaption>attempt " << k + 1 << "</figcaption><span class=\"muted\">"
@@ -282,16 +298,21 @@ std::string arc_puzzle_card(const ArcPuzzleView& p) {
       }
       const ArcCandidateView& c = test.top[k];
       std::vector<bool> wrong;
-      const bool same_shape = test.output && test.output->rows == c.grid.rows && test.output->cols == c.grid.cols;
+      const bool same_shape =
+          test.output && test.output->rows == c.grid.rows && test.output->cols == c.grid.cols;
       if (same_shape)
-        for (size_t i = 0; i < c.grid.cells.size(); ++i) wrong.push_back(c.grid.cells[i] != test.output->cells[i]);
-      o << "<figure><figcaption>" << caption_candidate(c, static_cast<int>(k), test) << "</figcaption>"
-        << render_arc_grid(c.grid, cell, same_shape ? &wrong : nullptr) << "</figure>";
+        for (size_t i = 0; i < c.grid.cells.size(); ++i)
+          wrong.push_back(c.grid.cells[i] != test.output->cells[i]);
+      o << "<figure><figcaption>" << caption_candidate(c, static_cast<int>(k), test)
+        << "</figcaption>" << render_arc_grid(c.grid, cell, same_shape ? &wrong : nullptr)
+        << "</figure>";
     }
     o << "<div class=\"vote-note\">" << test.num_votes << " votes over " << test.num_candidates
       << " distinct grid" << (test.num_candidates == 1 ? "" : "s");
     if (test.output)
-      o << "; truth " << (test.label_rank >= 0 ? "ranked " + std::to_string(test.label_rank + 1) : "never predicted");
+      o << "; truth "
+        << (test.label_rank >= 0 ? "ranked " + std::to_string(test.label_rank + 1)
+                                 : "never predicted");
     o << "</div></div>";
   }
   o << "</section>";
@@ -313,10 +334,12 @@ std::string arc_section(const RunData& run) {
   }
   o << "<div class=\"stats\">";
   for (const auto& [k, frac] : v.pass_at_k)
-    if (k <= 2) o << "<span class=\"stat\"><b>" << format_percent(frac) << "</b>pass@" << k << "</span>";
-  o << "<span class=\"muted\">" << v.puzzles.size() << " test puzzles, " << scored << " scored, " << failed
-    << " not solved within 2 attempts" << (v.step >= 0 ? " &middot; step " + std::to_string(v.step) : "")
-    << " &middot; <code>" << html_escape(v.path) << "</code></span>" << filter_label() << "</div>";
+    if (k <= 2)
+      o << "<span class=\"stat\"><b>" << format_percent(frac) << "</b>pass@" << k << "</span>";
+  o << "<span class=\"muted\">" << v.puzzles.size() << " test puzzles, " << scored << " scored, "
+    << failed << " not solved within 2 attempts"
+    << (v.step >= 0 ? " &middot; step " + std::to_string(v.step) : "") << " &middot; <code>"
+    << html_escape(v.path) << "</code></span>" << filter_label() << "</div>";
   o << "<div class=\"cards\">";
   for (const auto& p : v.puzzles) o << arc_puzzle_card(p);
   o << "</div>";
@@ -331,18 +354,21 @@ int square_side(int64_t n) {
 std::string token_section(const RunData& run) {
   const EvalOutputsSample& s = *run.outputs;
   std::ostringstream o;
-  const int64_t failed_shown = std::count_if(s.rows.begin(), s.rows.end(), [](const TokenRow& r) { return !r.exact; });
+  const int64_t failed_shown =
+      std::count_if(s.rows.begin(), s.rows.end(), [](const TokenRow& r) { return !r.exact; });
   o << "<div class=\"stats\"><span class=\"stat\"><b>"
     << format_percent(s.num_counted ? static_cast<double>(s.num_exact) / s.num_counted : kNaN)
     << "</b>exact</span><span class=\"stat\"><b>"
-    << format_percent(s.num_tokens ? static_cast<double>(s.num_tokens_correct) / s.num_tokens : kNaN)
+    << format_percent(s.num_tokens ? static_cast<double>(s.num_tokens_correct) / s.num_tokens
+                                   : kNaN)
     << "</b>tokens</span><span class=\"muted\">" << s.num_exact << " of " << s.num_counted << " "
     << html_escape(s.kind.empty() ? "puzzles" : s.kind + " puzzles") << " exactly right; showing "
     << failed_shown << " failed and " << s.rows.size() - failed_shown << " solved &middot; <code>"
     << html_escape(s.path) << "</code></span>" << filter_label() << "</div>";
   const int side = square_side(s.seq_len);
   if (side == 0) {
-    o << "<p class=\"muted\">seq_len " << s.seq_len << " is not a square grid: puzzles are not drawn.</p>";
+    o << "<p class=\"muted\">seq_len " << s.seq_len
+      << " is not a square grid: puzzles are not drawn.</p>";
     return o.str();
   }
   o << "<div class=\"cards\">";
@@ -351,14 +377,19 @@ std::string token_section(const RunData& run) {
     std::vector<int32_t> truth = r.label;
     int64_t n_wrong = 0;
     for (size_t i = 0; i < truth.size(); ++i) {
-      if (truth[i] == -100) truth[i] = r.input[i];
-      else wrong[i] = r.pred[i] != r.label[i];
+      if (truth[i] == -100)
+        truth[i] = r.input[i];
+      else
+        wrong[i] = r.pred[i] != r.label[i];
       n_wrong += wrong[i];
     }
-    o << "<section class=\"card " << (r.exact ? "ok" : "failed") << "\"><header><span class=\"pid\">#"
-      << r.index << "</span>"
-      << (r.exact ? "<span class=\"badge ok\">solved</span>" : "<span class=\"badge bad\">failed</span>");
-    if (!r.exact) o << "<span class=\"muted\">" << n_wrong << " wrong cell" << (n_wrong == 1 ? "" : "s") << "</span>";
+    o << "<section class=\"card " << (r.exact ? "ok" : "failed")
+      << "\"><header><span class=\"pid\">#" << r.index << "</span>"
+      << (r.exact ? "<span class=\"badge ok\">solved</span>"
+                  : "<span class=\"badge bad\">failed</span>");
+    if (!r.exact)
+      o << "<span class=\"muted\">" << n_wrong << " wrong cell" << (n_wrong == 1 ? "" : "s")
+        << "</span>";
     o << "</header><div class=\"row\"><figure><figcaption>input</figcaption>"
       << render_token_grid(s.kind, r.input, side, TokenGridRole::kInput, nullptr, nullptr)
       << "</figure><figure><figcaption>prediction</figcaption>"
@@ -418,7 +449,8 @@ std::string render_report_page(const std::vector<RunData>& runs, const ReportPag
     o << "</ul></div>";
   }
 
-  const bool any_metrics = std::any_of(runs.begin(), runs.end(), [](const RunData& r) { return !r.metrics.records.empty(); });
+  const bool any_metrics = std::any_of(runs.begin(), runs.end(),
+                                       [](const RunData& r) { return !r.metrics.records.empty(); });
   o << "<h2>Training</h2>";
   if (!any_metrics) {
     o << "<p class=\"muted\">No metrics.jsonl records: no training curves.</p>";
@@ -437,7 +469,8 @@ std::string render_report_page(const std::vector<RunData>& runs, const ReportPag
     if (r.eval)
       o << "<p class=\"meta\">checkpoint <code>" << html_escape(r.eval->checkpoint) << "</code>"
         << (r.eval->step >= 0 ? " &middot; step " + std::to_string(r.eval->step) : "")
-        << (r.eval->weights.empty() ? "" : " &middot; " + html_escape(r.eval->weights) + " weights") << "</p>";
+        << (r.eval->weights.empty() ? "" : " &middot; " + html_escape(r.eval->weights) + " weights")
+        << "</p>";
     if (r.arc) o << arc_section(r);
     if (r.outputs) o << token_section(r);
   }

@@ -14,7 +14,8 @@ namespace {
 
 constexpr size_t kMaxListedProblems = 20;
 
-std::optional<EvalSummary> read_eval_summary(const fs::path& file, std::vector<std::string>& notes) {
+std::optional<EvalSummary> read_eval_summary(const fs::path& file,
+                                             std::vector<std::string>& notes) {
   std::ifstream in(file);
   if (!in) return std::nullopt;
   try {
@@ -29,7 +30,8 @@ std::optional<EvalSummary> read_eval_summary(const fs::path& file, std::vector<s
         if (it->is_number()) s.metrics[it.key()] = it->get<double>();
     return s;
   } catch (const nlohmann::json::exception& e) {
-    notes.push_back(file.string() + ": not readable as JSON (" + e.what() + "); its metrics are not shown");
+    notes.push_back(file.string() + ": not readable as JSON (" + e.what() +
+                    "); its metrics are not shown");
     return std::nullopt;
   }
 }
@@ -42,7 +44,8 @@ std::vector<fs::path> eval_folders(const fs::path& dir) {
     if (!e.is_directory() || e.path().filename().string().rfind("eval_", 0) != 0) continue;
     found.emplace_back(fs::last_write_time(e.path(), ec), e.path());
   }
-  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::sort(found.begin(), found.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
   std::vector<fs::path> out;
   for (auto& [t, p] : found) out.push_back(p);
   return out;
@@ -109,12 +112,14 @@ RunData collect_run_data(const std::string& path, const RunDataOptions& options)
   }
   run.dir = dir.string();
   run.name = fs::absolute(dir, ec).lexically_normal().filename().string();
-  if (run.name.empty()) run.name = fs::absolute(dir, ec).lexically_normal().parent_path().filename().string();
+  if (run.name.empty())
+    run.name = fs::absolute(dir, ec).lexically_normal().parent_path().filename().string();
   if (!fs::is_directory(dir, ec)) {
     run.notes.push_back(path + " does not exist (or is not a folder): nothing to report for it");
     return run;
   }
-  const bool eval_folder = fs::exists(dir / "eval_metrics.json") || fs::exists(dir / "arc_votes.json") ||
+  const bool eval_folder = fs::exists(dir / "eval_metrics.json") ||
+                           fs::exists(dir / "arc_votes.json") ||
                            fs::exists(dir / "eval_outputs.h5");
 
   run.metrics = read_metrics_log(metrics_file.string());
@@ -133,14 +138,16 @@ RunData collect_run_data(const std::string& path, const RunDataOptions& options)
   for (size_t i = 0; i < run.metrics.problems.size() && i < kMaxListedProblems; ++i)
     run.notes.push_back("skipped " + run.metrics.problems[i]);
   if (run.metrics.problems.size() > kMaxListedProblems)
-    run.notes.push_back("... and " + std::to_string(run.metrics.problems.size() - kMaxListedProblems) +
+    run.notes.push_back("... and " +
+                        std::to_string(run.metrics.problems.size() - kMaxListedProblems) +
                         " more malformed line(s) in " + metrics_file.string());
 
   if (eval_folder) {
     read_predictions(run, dir, options);
   } else {
     for (const fs::path& folder : eval_folders(dir)) {
-      if (!fs::exists(folder / "arc_votes.json") && !fs::exists(folder / "eval_outputs.h5")) continue;
+      if (!fs::exists(folder / "arc_votes.json") && !fs::exists(folder / "eval_outputs.h5"))
+        continue;
       read_predictions(run, folder, options);
       break;
     }
@@ -155,8 +162,7 @@ RunData collect_run_data(const std::string& path, const RunDataOptions& options)
     }
   }
   if (!run.arc && !run.outputs)
-    run.notes.push_back("no predictions in " + run.dir +
-                        ": run `trm-eval --checkpoint " + run.dir +
+    run.notes.push_back("no predictions in " + run.dir + ": run `trm-eval --checkpoint " + run.dir +
                         " --save-outputs` to add them (ARC: its arc_votes.json; Sudoku/Maze: "
                         "eval_outputs.h5)");
   return run;

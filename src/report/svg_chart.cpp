@@ -146,12 +146,16 @@ std::string render_line_chart(const ChartSpec& spec, const std::vector<ChartSeri
     }
   const AxisScale xs = nice_axis(x_lo, x_hi, 6);
   const AxisScale ys = nice_axis(y_lo, y_hi, 6);
-  auto px = [&](double x) { return plot_left + (x - xs.lo) / (xs.hi - xs.lo) * (plot_right - plot_left); };
-  auto py = [&](double y) { return plot_bottom - (y - ys.lo) / (ys.hi - ys.lo) * (plot_bottom - plot_top); };
+  auto px = [&](double x) {
+    return plot_left + (x - xs.lo) / (xs.hi - xs.lo) * (plot_right - plot_left);
+  };
+  auto py = [&](double y) {
+    return plot_bottom - (y - ys.lo) / (ys.hi - ys.lo) * (plot_bottom - plot_top);
+  };
 
   for (double t : ys.ticks) {
-    o << "<line class=\"grid\" x1=\"" << num(plot_left) << "\" x2=\"" << num(plot_right) << "\" y1=\""
-      << num(py(t)) << "\" y2=\"" << num(py(t)) << "\"/>";
+    o << "<line class=\"grid\" x1=\"" << num(plot_left) << "\" x2=\"" << num(plot_right)
+      << "\" y1=\"" << num(py(t)) << "\" y2=\"" << num(py(t)) << "\"/>";
     o << "<text class=\"tick y\" x=\"" << num(plot_left - 5) << "\" y=\"" << num(py(t) + 4) << "\">"
       << html_escape(format_tick(t)) << "</text>";
   }
@@ -181,7 +185,8 @@ std::string render_line_chart(const ChartSpec& spec, const std::vector<ChartSeri
           o << "<circle cx=\"" << num(px(s.x[run_start])) << "\" cy=\"" << num(py(s.y[run_start]))
             << "\" r=\"1.8\" fill=\"" << colour << "\"/>";
         } else if (run_length > 1) {
-          o << "<polyline class=\"series\" stroke=\"" << colour << "\" points=\"" << points << "\"/>";
+          o << "<polyline class=\"series\" stroke=\"" << colour << "\" points=\"" << points
+            << "\"/>";
         }
         points.clear();
         run_length = 0;
@@ -201,9 +206,9 @@ std::string render_line_chart(const ChartSpec& spec, const std::vector<ChartSeri
       for (size_t i = 0; i < s.x.size(); ++i) {
         if (!finite_point(s, i)) continue;
         o << "<circle class=\"marker\" cx=\"" << num(px(s.x[i])) << "\" cy=\"" << num(py(s.y[i]))
-          << "\" r=\"3.5\" stroke=\"" << colour << "\"><title>" << html_escape(s.label)
-          << " step " << html_escape(format_number(s.x[i], 8)) << ": "
-          << html_escape(format_number(s.y[i])) << "</title></circle>";
+          << "\" r=\"3.5\" stroke=\"" << colour << "\"><title>" << html_escape(s.label) << " step "
+          << html_escape(format_number(s.x[i], 8)) << ": " << html_escape(format_number(s.y[i]))
+          << "</title></circle>";
       }
     }
   }

@@ -27,7 +27,7 @@ nlohmann::json arc_votes_json(const ArcVoteResult& result, const ArcTestPuzzles&
                               int64_t step);
 
 // Written atomically (output_files.hpp). Throws trm::Error naming the path on failure.
-void write_arc_votes(const ArcVoteResult& result, const ArcTestPuzzles& test_puzzles,
-                     int64_t step, const std::string& path);
+void write_arc_votes(const ArcVoteResult& result, const ArcTestPuzzles& test_puzzles, int64_t step,
+                     const std::string& path);
 
 }  // namespace trm

@@ -39,7 +39,7 @@ struct ArcTestView {
 struct ArcPuzzleView {
   std::string id;
   std::vector<ArcTestView> tests;
-  bool scored() const;              // every test input has a true output
+  bool scored() const;                  // every test input has a true output
   double solved_fraction(int k) const;  // test inputs whose output is in the top k
 };
 

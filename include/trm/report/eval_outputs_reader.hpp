@@ -11,11 +11,11 @@
 namespace trm {
 
 struct TokenRow {
-  int64_t index = 0;            // example index in the test split
-  std::vector<int32_t> input;   // [seq_len] tokens
-  std::vector<int32_t> label;   // [seq_len], -100 where ignored
-  std::vector<int32_t> pred;    // [seq_len]
-  bool exact = false;           // every valid label token predicted
+  int64_t index = 0;           // example index in the test split
+  std::vector<int32_t> input;  // [seq_len] tokens
+  std::vector<int32_t> label;  // [seq_len], -100 where ignored
+  std::vector<int32_t> pred;   // [seq_len]
+  bool exact = false;          // every valid label token predicted
 };
 
 struct EvalOutputsSample {

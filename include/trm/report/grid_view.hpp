@@ -30,8 +30,8 @@ enum class TokenGridRole { kInput, kPrediction, kTruth };
 // other kind, a square grid of tokens in a categorical palette. `tokens` has side * side
 // entries; `wrong` (optional) marks cells to highlight. For a Sudoku, `givens` (the input) draws
 // the given digits darker than the filled-in ones.
-std::string render_token_grid(const std::string& kind, const std::vector<int32_t>& tokens,
-                              int side, TokenGridRole role, const std::vector<bool>* wrong,
+std::string render_token_grid(const std::string& kind, const std::vector<int32_t>& tokens, int side,
+                              TokenGridRole role, const std::vector<bool>* wrong,
                               const std::vector<int32_t>* givens);
 
 }  // namespace trm
