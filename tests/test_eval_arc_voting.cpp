@@ -3,7 +3,7 @@
 // predictions); predicting the augmented ground truth under every dihedral transform and random
 // colour maps gives pass@1 = 1 after de-augmentation, garbage gives 0; the byte form round-trips
 // and rejects damage; the result does not depend on the order records arrive in; the Kaggle
-// submission.json parses back and validates.
+// submission.json parses back and validates; arc_votes.json records the vote per test input.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -18,6 +18,7 @@
 #include "trm/eval/arc_crop.hpp"
 #include "trm/eval/arc_evaluator.hpp"
 #include "trm/eval/arc_submission.hpp"
+#include "trm/eval/arc_votes_file.hpp"
 
 namespace trm {
 namespace {
@@ -359,6 +360,41 @@ TEST(ArcSubmission, WritesParsesBackAndValidatesKaggleStructure) {
       R"("attempt_2":[[0]]}]})",
       "good");
   EXPECT_NO_THROW(validate_arc_submission(good, h.puzzles));
+}
+
+TEST(ArcVotesFile, RecordsInputsTruthAndRankedCandidatesPerTestInput) {
+  HandMade h;
+  const ArcVoteResult r = vote_arc_predictions(h.set, h.puzzles);
+  const nlohmann::json j = arc_votes_json(r, h.puzzles, 42);
+  EXPECT_EQ(j.at("format"), kArcVotesFormat);
+  EXPECT_EQ(j.at("format_version"), 1);
+  EXPECT_EQ(j.at("step"), 42);
+  EXPECT_DOUBLE_EQ(j.at("pass_at_k").at("5").get<double>(), 1.5 / 3);
+  EXPECT_EQ(j.at("num_unmatched_records"), 2);
+  ASSERT_EQ(j.at("puzzles").size(), 3u);
+  const nlohmann::json& p1 = j.at("puzzles").at(0);
+  EXPECT_EQ(p1.at("id"), "p1");
+  const nlohmann::json& t = p1.at("tests").at(0);
+  EXPECT_EQ(t.at("input"), nlohmann::json::parse("[[1,1],[1,1]]"));
+  EXPECT_EQ(t.at("output"), nlohmann::json::parse("[[4,4,4],[4,4,4],[4,4,4]]"));
+  EXPECT_EQ(t.at("num_votes"), 7);
+  EXPECT_EQ(t.at("num_candidates"), 3);
+  EXPECT_EQ(t.at("label_rank"), 2);
+  ASSERT_EQ(t.at("top").size(), 2u);
+  EXPECT_EQ(t.at("top").at(0).at("grid"), nlohmann::json::parse("[[8,8,8],[8,8,8],[8,8,8]]"));
+  EXPECT_EQ(t.at("top").at(0).at("votes"), 3);
+  EXPECT_NEAR(t.at("top").at(1).at("mean_q").get<double>(), 0.9, 1e-12);
+  // p2's second test input was never predicted: no candidates, rank -1.
+  const nlohmann::json& p2b = j.at("puzzles").at(1).at("tests").at(1);
+  EXPECT_TRUE(p2b.at("top").empty());
+  EXPECT_EQ(p2b.at("label_rank"), -1);
+  // Hidden outputs are null; votes that do not match the puzzles are refused.
+  ArcTestPuzzles hidden = h.puzzles;
+  hidden["p3"][0].has_output = false;
+  EXPECT_TRUE(arc_votes_json(r, hidden, 0).at("puzzles").at(2).at("tests").at(0).at("output").is_null());
+  ArcTestPuzzles fewer = h.puzzles;
+  fewer.erase("p3");
+  EXPECT_THROW(arc_votes_json(r, fewer, 0), Error);
 }
 
 }  // namespace

@@ -2,8 +2,10 @@
 # README command (1): install, build, then the demo: generate 6x6 Sudoku (2x3 boxes, 20 blanks,
 # unique solutions; 3000 training puzzles with 9 augmented variants each, 500 held-out), train a
 # small TRM with `mpirun -np 2` on CPU, evaluate on the held-out puzzles and print the exact
-# accuracy next to the copy-input baseline. Everything is left in runs/demo/ (dataset, train.log,
-# metrics.jsonl, checkpoint step_*.h5).
+# accuracy next to the copy-input baseline, then write the report page (training curves and a
+# sample of held-out puzzles) with trm-eval --save-outputs and trm-report. Everything is left in
+# runs/demo/ (dataset, train.log, metrics.jsonl, checkpoint step_*.h5, eval_step_*/,
+# report.html).
 # Environment: TRM_DEMO_SKIP_SETUP=1 / TRM_DEMO_SKIP_BUILD=1 skip those steps; TRM_BUILD_DIR
 # (default build) and TRM_DEMO_DIR (default runs/demo) choose the folders; extra arguments are
 # passed to trm-dist as key=value overrides.
@@ -12,11 +14,11 @@ cd "$(dirname "$0")/.."
 [[ "${TRM_DEMO_SKIP_SETUP:-0}" == 1 ]] || bash tools/setup_debian.sh
 build_dir=${TRM_BUILD_DIR:-build}
 if [[ "${TRM_DEMO_SKIP_BUILD:-0}" != 1 ]]; then
-  # Only the two programs the demo runs (the full build with tests is README command 2).
+  # Only the programs the demo runs (the full build with tests is README command 2).
   mkdir -p "$build_dir"
   cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release > "$build_dir.configure.log" 2>&1 \
     || { cat "$build_dir.configure.log"; exit 1; }
-  cmake --build "$build_dir" -j"$(nproc)" --target trm-dist trm-convert
+  cmake --build "$build_dir" -j"$(nproc)" --target trm-dist trm-convert trm-eval trm-report
 fi
 bin=$build_dir/bin
 out=${TRM_DEMO_DIR:-runs/demo}
@@ -43,3 +45,8 @@ echo "== demo result (training + evaluation: ${seconds} s)"
 awk -v e="$exact" -v c="$copy" 'BEGIN {
   printf "held-out exact accuracy (500 puzzles): %.1f%%   copy-input baseline: %.1f%%\n", 100 * e, 100 * c }'
 echo "dataset: $out/data   log: $out/train.log   metrics: $out/metrics.jsonl   checkpoint: $(ls "$out"/step_*.h5 | tail -1)"
+
+echo
+echo "== report: held-out predictions (trm-eval --save-outputs) and the page (trm-report)"
+mpirun --oversubscribe -np 2 "$bin/trm-eval" --checkpoint "$out" --save-outputs > "$out/eval.log"
+"$bin/trm-report" "$out" --title "trm-dist demo: 6x6 Sudoku"

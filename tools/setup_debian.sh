@@ -11,6 +11,8 @@ packages=(
   libopenmpi-dev openmpi-bin
   libhdf5-dev hdf5-tools zlib1g-dev
   libtomlplusplus-dev
+  nlohmann-json3-dev libcli11-dev  # header-only: JSON and command-line flags
+  chromium                  # headless render check of trm-report's page (test_report_render_slow)
   googletest libgtest-dev
   python3 python3-torch python3-h5py python3-numpy  # golden-test generator, checkpoint interop
 )

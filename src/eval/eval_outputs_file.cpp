@@ -68,7 +68,7 @@ struct Column {
   size_t elem_size;
 };
 
-void create_file(const std::string& path, int64_t n, int64_t seq_len) {
+void create_file(const std::string& path, int64_t n, int64_t seq_len, const std::string& kind) {
   H5 file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "H5Fcreate", path);
   const struct {
     const char* name;
@@ -90,6 +90,7 @@ void create_file(const std::string& path, int64_t n, int64_t seq_len) {
   write_attr_i64(file.get(), "format_version", kEvalOutputsFormatVersion, path);
   write_attr_i64(file.get(), "seq_len", seq_len, path);
   write_attr_i64(file.get(), "num_examples", n, path);
+  if (!kind.empty()) write_attr_str(file.get(), "kind", kind, path);
 }
 
 void write_rows(const std::string& path, const EvalRows& rows) {
@@ -126,7 +127,7 @@ void write_rows(const std::string& path, const EvalRows& rows) {
 }  // namespace
 
 void write_eval_outputs(const std::string& path, const EvalRows& local, int64_t num_examples,
-                        Communicator& comm) {
+                        Communicator& comm, const std::string& dataset_kind) {
   namespace fs = std::filesystem;
   const fs::path target(path);
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
@@ -152,7 +153,7 @@ void write_eval_outputs(const std::string& path, const EvalRows& local, int64_t 
     try {
       std::error_code ec;
       fs::create_directories(dir, ec);
-      create_file(tmp, num_examples, local.seq_len);
+      create_file(tmp, num_examples, local.seq_len, dataset_kind);
     } catch (const std::exception& e) {
       error = e.what();
     }

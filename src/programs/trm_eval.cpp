@@ -15,6 +15,7 @@
 #include "trm/dist/communicator.hpp"
 #include "trm/eval/arc_evaluator.hpp"
 #include "trm/eval/arc_submission.hpp"
+#include "trm/eval/arc_votes_file.hpp"
 #include "trm/eval/checkpoint_model.hpp"
 #include "trm/eval/eval_outputs_file.hpp"
 #include "trm/eval/evaluate.hpp"
@@ -68,7 +69,8 @@ std::string default_output_dir(const std::string& checkpoint_file) {
   return (p.parent_path() / ("eval_" + p.stem().string())).string();
 }
 
-void report(const trm::EvalResult& r, const trm::CheckpointModel& m, const std::string& out_dir) {
+void report(const trm::EvalResult& r, const trm::CheckpointModel& m, const std::string& out_dir,
+            const trm::ArcEvaluator* arc) {
   std::cout << "trm-eval: " << m.path << " (step " << m.step << ", " << (m.used_ema ? "EMA" : "raw")
             << " weights) on " << m.test_dirs.front() << "\n";
   trm::JsonValue::Object metrics;
@@ -101,6 +103,8 @@ void report(const trm::EvalResult& r, const trm::CheckpointModel& m, const std::
     }
     trm::write_arc_submission(*r.arc, out_dir + "/submission.json");
     std::cout << "  submission: " << out_dir << "/submission.json\n";
+    trm::write_arc_votes(*r.arc, arc->test_puzzles(), m.step, out_dir + "/arc_votes.json");
+    std::cout << "  votes (trm-report): " << out_dir << "/arc_votes.json\n";
   }
   trm::write_text_file_atomic(out_dir + "/eval_metrics.json", trm::to_json(trm::JsonValue::make_object(std::move(doc))) + "\n");
   std::cout << "  metrics: " << out_dir << "/eval_metrics.json\n" << std::flush;
@@ -133,10 +137,11 @@ int main(int argc, char** argv) {
     options.collect_outputs = args.save_outputs;
     const trm::EvalResult r = trm::evaluate_test_split(m.model, loss_head, split, *comm, arc ? &*arc : nullptr, options);
     if (args.save_outputs) {
-      trm::write_eval_outputs(out_dir + "/eval_outputs.h5", r.rows, split.info().num_examples, *control);
+      trm::write_eval_outputs(out_dir + "/eval_outputs.h5", r.rows, split.info().num_examples, *control,
+                              split.info().kind);
       if (control->rank() == 0) std::cout << "  outputs: " << out_dir << "/eval_outputs.h5\n";
     }
-    if (control->rank() == 0) report(r, m, out_dir);
+    if (control->rank() == 0) report(r, m, out_dir, arc ? &*arc : nullptr);
   } catch (const std::exception& e) {
     std::cerr << "trm-eval: rank " << control->rank() << ": " << e.what() << std::endl;
     if (control->world_size() > 1) control->abort(1);  // peers may be blocked in a collective

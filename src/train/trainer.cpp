@@ -17,6 +17,7 @@
 #include "trm/config/config_loader.hpp"
 #include "trm/eval/arc_evaluator.hpp"
 #include "trm/eval/arc_submission.hpp"
+#include "trm/eval/arc_votes_file.hpp"
 #include "trm/eval/evaluate.hpp"
 #include "trm/model/cpu_runtime.hpp"
 #include "trm/train/lr_schedule.hpp"
@@ -297,8 +298,13 @@ Metrics Trainer::evaluate() {
   }
 
   Metrics m = std::move(r.metrics);
-  if (r.arc && ctx_.rank == 0)
-    write_arc_submission(*r.arc, config_.checkpoint_path + "/submission_step_" + std::to_string(step_) + ".json");
+  if (r.arc && ctx_.rank == 0) {
+    const std::string step = std::to_string(step_);
+    write_arc_submission(*r.arc, config_.checkpoint_path + "/submission_step_" + step + ".json");
+    // The vote per test input (votes, mean q, inputs and truths) for trm-report.
+    write_arc_votes(*r.arc, arc->test_puzzles(), step_,
+                    config_.checkpoint_path + "/arc_votes_step_" + step + ".json");
+  }
   m["eval_seconds"] = seconds_since(t0);
   return m;
 }

@@ -3,7 +3,8 @@
 // Layout (format "trm-dist-eval-outputs", version 1):
 //   /inputs [N, seq_len] int32, /labels [N, seq_len] int32 (-100 where ignored),
 //   /puzzle_identifiers [N] int32, /preds [N, seq_len] int32, /q_halt_logits [N] float32;
-//   root attributes format, format_version, seq_len, num_examples.
+//   root attributes format, format_version, seq_len, num_examples and (when given) kind, the
+//   dataset kind ("arc", "sudoku", "maze"; files written before it lack it).
 // Written collectively without gathering the rows: rank 0 creates the file under a temporary
 // name, the ranks write their rows in turn (rank order), rank 0 renames it into place.
 #pragma once
@@ -23,6 +24,6 @@ constexpr int kEvalOutputsFormatVersion = 1;
 // example indices 0..num_examples-1 exactly once. Throws trm::Error (on every rank) otherwise or
 // on an HDF5 failure.
 void write_eval_outputs(const std::string& path, const EvalRows& local, int64_t num_examples,
-                        Communicator& comm);
+                        Communicator& comm, const std::string& dataset_kind = "");
 
 }  // namespace trm
