@@ -3,8 +3,9 @@
 // batch<k>,step<k>}), and two checks replay it against TinyRecursiveModel — the seeded
 // initialisation's fingerprints, and two ACT supervision steps in training mode (exploration off)
 // matched within 1e-4 relative. The steps also run on CUDA (GoldenRun): float32 within the same
-// 1e-4, bfloat16 forward within kBf16Rtol / kBf16GradRtol (docs/GPU.md); without a CUDA device
-// those variants skip. Tests linking this header link hdf5 (tests/CMakeLists.txt).
+// 1e-4; a bfloat16 forward is held to its first step within kBf16Rtol / kBf16GradRtol in relative
+// L2 error (docs/GPU.md); without a CUDA device those variants skip. Tests linking this header
+// link hdf5 (tests/CMakeLists.txt).
 #pragma once
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -13,6 +14,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <iostream>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -121,12 +123,27 @@ inline void expect_seeded_init_matches(const GoldenFile& f, const GoldenVariant&
 // differs from TRM's (HRM's low-level state, single-z's only latent).
 enum class GoldenCarry { kY, kYAndZ };
 
-// bfloat16 keeps 8 significant bits (relative rounding 2^-9 per value); through the ~12 block
-// calls of a step the outputs drift by a few 1e-3 of their largest magnitude and the gradients,
-// products of two such chains, by about twice that. These bounds leave ~5x room above that
-// estimate; they are provisional until the first device run records the observed errors.
-inline constexpr double kBf16Rtol = 3e-2;
-inline constexpr double kBf16GradRtol = 6e-2;
+// A bfloat16 forward against the float32 golden file. bfloat16 keeps 8 significant bits, the
+// latents are carried in it, and the golden models are tiny (hidden 8): on LibTorch's CPU bf16
+// kernels the first step's outputs differ by up to ~15% of their largest value and gradients by
+// up to ~35%, and the halting decisions of the second step can flip, after which the runs part.
+// So bfloat16 is checked on the first step only, in relative L2 error ||a - e|| / ||e|| of
+// every output, carry, loss and gradient, without the discrete decisions; each observed error
+// is printed (the device run's log records the CUDA figures for docs/GPU.md).
+inline constexpr double kBf16Rtol = 0.1;
+inline constexpr double kBf16GradRtol = 0.25;
+
+// Relative L2 error of `actual` against `expected`, printed, within `rtol`.
+inline void expect_close_l2(const torch::Tensor& actual, const torch::Tensor& expected,
+                            const std::string& what, double rtol) {
+  ASSERT_TRUE(actual.defined()) << what;
+  ASSERT_EQ(actual.sizes(), expected.sizes()) << what;
+  const auto a = actual.detach().to(torch::kCPU, torch::kFloat64);
+  const double norm = std::max(expected.norm().item<double>(), 1e-12);
+  const double err = (a - expected).norm().item<double>() / norm;
+  std::cout << "[ bf16 L2 ] " << what << ": " << err << "\n";
+  EXPECT_LE(err, rtol) << what << ": relative L2 error " << err;
+}
 
 // Where and in which forward dtype the steps replay, and the tolerances that go with it.
 struct GoldenRun {
@@ -134,14 +151,14 @@ struct GoldenRun {
   ForwardDtype dtype = ForwardDtype::kFloat32;
   double rtol = 1e-4;       // outputs, carry, loss, metrics
   double grad_rtol = 1e-4;  // gradients
-  // Fraction of predicted tokens that must equal the golden argmax (1: all). A bfloat16 logit
-  // pair closer than its rounding may swap the argmax.
-  double preds_agreement = 1.0;
+  // float32: two steps, every discrete decision equal, max-relative errors. bfloat16: the
+  // first step, relative L2 errors, no discrete comparison (see kBf16Rtol).
+  bool bfloat16() const { return dtype == ForwardDtype::kBFloat16; }
 };
 
 inline GoldenRun cuda_float32_run() { return GoldenRun{torch::Device(torch::kCUDA, 0)}; }
 inline GoldenRun bfloat16_run(const torch::Device& device) {
-  return GoldenRun{device, ForwardDtype::kBFloat16, kBf16Rtol, kBf16GradRtol, 0.98};
+  return GoldenRun{device, ForwardDtype::kBFloat16, kBf16Rtol, kBf16GradRtol};
 }
 
 // Skips the calling test when this LibTorch sees no CUDA device (CPU-only builds and machines).
@@ -178,9 +195,15 @@ inline void expect_two_training_steps_match(const GoldenFile& f, const GoldenVar
   };
   auto host_int64 = [](const torch::Tensor& t) { return t.to(torch::kCPU, torch::kInt64); };
   const double rtol = run.rtol;
+  auto expect_close = [&run](const torch::Tensor& actual, const torch::Tensor& expected,
+                             const std::string& what, double tol) {
+    if (run.bfloat16()) return expect_close_l2(actual, expected, what, tol);
+    testing::expect_close(actual, expected, what, tol);
+  };
+  const int steps = run.bfloat16() ? 1 : 2;
 
   ActCarry carry = model->initial_carry(on_device(read_batch(f, base + "/batch1")));
-  for (int step = 1; step <= 2; ++step) {
+  for (int step = 1; step <= steps; ++step) {
     const std::string s = base + "/step" + std::to_string(step);
     const ModelBatch batch = on_device(read_batch(f, base + "/batch" + std::to_string(step)));
     ActStep out = model->forward(carry, batch, gen);
@@ -189,17 +212,13 @@ inline void expect_two_training_steps_match(const GoldenFile& f, const GoldenVar
     loss.loss.backward();
 
     const std::string at = v.name + " step " + std::to_string(step) + " ";
-    EXPECT_TRUE(torch::equal(host_int64(out.carry.halted), f.read(s + "/halted", true)))
-        << at << "halted";
-    EXPECT_TRUE(torch::equal(host_int64(out.carry.steps), f.read(s + "/steps", true)))
-        << at << "steps";
-    const auto golden_preds = f.read(s + "/preds", true);
-    const double agreement =
-        host_int64(loss.preds).eq(golden_preds).to(torch::kFloat64).mean().item<double>();
-    if (run.preds_agreement >= 1.0) {
-      EXPECT_TRUE(torch::equal(host_int64(loss.preds), golden_preds)) << at << "preds";
-    } else {
-      EXPECT_GE(agreement, run.preds_agreement) << at << "preds";
+    if (!run.bfloat16()) {
+      EXPECT_TRUE(torch::equal(host_int64(out.carry.halted), f.read(s + "/halted", true)))
+          << at << "halted";
+      EXPECT_TRUE(torch::equal(host_int64(out.carry.steps), f.read(s + "/steps", true)))
+          << at << "steps";
+      EXPECT_TRUE(torch::equal(host_int64(loss.preds), f.read(s + "/preds", true)))
+          << at << "preds";
     }
     expect_close(out.outputs.logits, f.read(s + "/logits"), at + "logits", rtol);
     expect_close(out.outputs.q_halt_logits, f.read(s + "/q_halt_logits"), at + "q_halt", rtol);
@@ -216,7 +235,9 @@ inline void expect_two_training_steps_match(const GoldenFile& f, const GoldenVar
       expect_close(out.carry.inner.z, f.read(s + "/z"), at + "carry z", rtol);
     }
     expect_close(loss.loss, f.read(s + "/loss"), at + "loss", rtol);
-    expect_close(loss.metrics.stacked(), f.read(s + "/metrics"), at + "metrics", rtol);
+    // The metrics count halted samples and exact answers: discrete, float32 only.
+    if (!run.bfloat16())
+      expect_close(loss.metrics.stacked(), f.read(s + "/metrics"), at + "metrics", rtol);
     for (const auto& p : model->named_parameters()) {
       ASSERT_TRUE(p.value().grad().defined()) << at << p.key();
       expect_close(p.value().grad(), f.read(s + "/grads/" + p.key()), at + "grad " + p.key(),
