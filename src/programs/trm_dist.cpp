@@ -73,8 +73,8 @@ torch::Device choose_device(const trm::TrainConfig& config, int local_rank) {
   TRM_CHECK(visible == 1 || local_rank < visible,
             "local rank " << local_rank << " has no GPU of its own: " << visible
                           << " visible on this node",
-            "start at most one rank per GPU per node (mpirun --map-by ppr:" << visible
-                                                                              << ":node)");
+            "start at most one rank per GPU per node (mpirun --map-by ppr:" +
+                std::to_string(visible) + ":node)");
   return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(visible == 1 ? 0 : local_rank));
 }
 
