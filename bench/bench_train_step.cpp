@@ -1,9 +1,13 @@
 // bench-train-step: the full data-parallel training step of trm-dist (ACT forward + loss,
 // backward, one fused all-reduce, sign-SGD on the puzzle rows, AdamATan2, EMA, metric
-// reduction) at the benchmark configs C1-C5 of docs/BENCHMARKS.md, on synthetic batches.
+// reduction) at the benchmark configs C1-C5 of docs/BENCHMARKS.md and ARC (the paper's ARC model,
+// 916 positions, h512), on synthetic batches.
 //   mpirun -np 2 bench-train-step --config C1 --threads 1 [--steps 5 --warmup 1]
-// Prints per-step seconds, samples/s, the share of the step spent in the all-reduce and the peak
-// RSS of every rank. The global batch is the config's; each rank takes batch / world rows.
+//     [--device cpu|cuda] [--dtype f32|bf16] [--batch N] [--peak-tflops X]
+// Prints per-step seconds, samples/s, the share of the step spent in the all-reduce, the peak
+// RSS of every rank and the model TFLOP/s of the step (trm/model/step_flops.hpp; % of
+// --peak-tflops when given), then a `RESULT {json}` line. The global batch is the config's (or
+// --batch); each rank takes batch / world rows. On CUDA each rank uses GPU local_rank and NCCL.
 #include <sys/resource.h>
 
 #include <chrono>
@@ -15,6 +19,7 @@
 #include "trm/dist/grad_bucketer.hpp"
 #include "trm/model/act_loss_head.hpp"
 #include "trm/model/cpu_runtime.hpp"
+#include "trm/model/step_flops.hpp"
 #include "trm/model/tiny_recursive_model.hpp"
 #include "trm/train/adam_atan2.hpp"
 #include "trm/train/ema.hpp"
@@ -74,6 +79,16 @@ BenchConfig bench_config(const std::string& name) {
     c.batch = 32;
     return c;
   }
+  if (name == "ARC") {  // the paper's ARC model: 900 cells + 16 puzzle rows = 916 positions
+    c.arch.hidden_size = 512;
+    c.arch.num_heads = 8;
+    c.arch.mlp_t = false;
+    c.arch.pos_encodings = trm::PosEncoding::kRope;
+    c.arch.L_cycles = 4;
+    c.shape = {900, 12, 1000};
+    c.batch = 64;
+    return c;
+  }
   if (name == "demo") {  // configs/demo_sudoku6.toml: 6x6 Sudoku, no puzzle embedding
     c.arch.hidden_size = 64;
     c.arch.num_heads = 2;
@@ -85,7 +100,7 @@ BenchConfig bench_config(const std::string& name) {
     c.batch = 64;
     return c;
   }
-  throw std::runtime_error("unknown config " + name + " (C1..C5, demo)");
+  throw std::runtime_error("unknown config " + name + " (C1..C5, ARC, demo)");
 }
 
 double now() {
@@ -105,21 +120,43 @@ int main(int argc, char** argv) {
   trm::MpiSession mpi(&argc, &argv);
   std::string name = "C1";
   int threads = 2, steps = 5, warmup = 1;
+  std::string device_name = "cpu", dtype = "f32";
+  int64_t batch_override = 0;
+  double peak_tflops = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i], v = argv[i + 1];
     if (a == "--config") name = v;
     else if (a == "--threads") threads = std::stoi(v);
     else if (a == "--steps") steps = std::stoi(v);
     else if (a == "--warmup") warmup = std::stoi(v);
+    else if (a == "--device") device_name = v;
+    else if (a == "--dtype") dtype = v;
+    else if (a == "--batch") batch_override = std::stoll(v);
+    else if (a == "--peak-tflops") peak_tflops = std::stod(v);
   }
-  auto comm = trm::make_communicator(torch::kCPU);
+  if (dtype != "f32" && dtype != "bf16") throw std::runtime_error("--dtype " + dtype + ": f32 or bf16");
+  const bool cuda = device_name.rfind("cuda", 0) == 0;
+  if (cuda && !torch::cuda::is_available())
+    throw std::runtime_error("--device " + device_name + " but this LibTorch sees no CUDA device");
+  // One GPU per rank, chosen from the local rank as trm-dist does.
+  const int local_rank = trm::make_mpi_communicator()->local_rank();
+  const torch::Device device = cuda ? torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(
+                                                                     local_rank % torch::cuda::device_count()))
+                                    : torch::Device(torch::kCPU);
+  auto comm = trm::make_communicator(device);
   const int rank = comm->rank(), world = comm->world_size();
   trm::configure_cpu_runtime(threads);
-  const BenchConfig bc = bench_config(name);
+  BenchConfig bc = bench_config(name);
+  if (batch_override > 0) bc.batch = batch_override;
+  bc.arch.forward_dtype = dtype == "bf16" ? trm::ForwardDtype::kBFloat16 : trm::ForwardDtype::kFloat32;
   const int64_t local = bc.batch / world;
+  auto sync_device = [&] {
+    if (cuda) torch::cuda::synchronize(device.index());
+  };
 
   torch::manual_seed(0);
-  trm::TinyRecursiveModel model(bc.arch, bc.shape);
+  trm::TinyRecursiveModel model(bc.arch, bc.shape, device);
+  model->to(device);
   model->train();
   trm::ActLossHead head(bc.arch.loss_type, 0);
   std::vector<torch::Tensor> params = model->parameters();
@@ -128,13 +165,16 @@ int main(int argc, char** argv) {
   std::unique_ptr<trm::SparseSignSgd> sign_sgd;
   if (model->puzzle_emb()) sign_sgd = std::make_unique<trm::SparseSignSgd>(model->puzzle_emb()->weights, 0.1);
   trm::Ema ema(params, 0.999);
-  at::Generator gen = at::detail::createCPUGenerator(rank);
+  // Exploration draws: a CPU generator on CPU, the device's default one on CUDA.
+  c10::optional<at::Generator> gen;
+  if (!cuda) gen = at::detail::createCPUGenerator(rank);
 
+  const auto i32 = torch::TensorOptions().dtype(torch::kInt32).device(device);
   auto make_batch = [&]() {
     trm::ModelBatch b;
-    b.inputs = torch::randint(1, bc.shape.vocab_size, {local, bc.shape.seq_len}, torch::kInt32);
-    b.labels = torch::randint(1, bc.shape.vocab_size, {local, bc.shape.seq_len}, torch::kInt32);
-    b.puzzle_identifiers = torch::randint(0, bc.shape.num_puzzle_identifiers, {local}, torch::kInt32);
+    b.inputs = torch::randint(1, bc.shape.vocab_size, {local, bc.shape.seq_len}, i32);
+    b.labels = torch::randint(1, bc.shape.vocab_size, {local, bc.shape.seq_len}, i32);
+    b.puzzle_identifiers = torch::randint(0, bc.shape.num_puzzle_identifiers, {local}, i32);
     return b;
   };
   trm::ModelBatch batch = make_batch();
@@ -142,14 +182,17 @@ int main(int argc, char** argv) {
   double t_step = 0, t_reduce = 0, t_cpu = 0;
   for (int s = 0; s < warmup + steps; ++s) {
     batch = make_batch();
+    sync_device();
     comm->barrier();
     const double t0 = now(), c0 = cpu_now();
     trm::ActStep out = model->forward(carry, batch, gen);
     carry = out.carry;
     trm::LossOutputs lo = head(carry, out.outputs);
     (lo.loss * (1.0 / bc.batch)).backward();
+    sync_device();  // (on CUDA the phase split costs two syncs; the step total is what counts)
     const double t1 = now();
     bucketer.all_reduce(*comm);
+    sync_device();
     const double t2 = now();
     if (sign_sgd)
       sign_sgd->step(model->puzzle_emb()->local_ids(), model->puzzle_emb()->local_weights().grad(), 1e-2, comm.get());
@@ -158,6 +201,7 @@ int main(int argc, char** argv) {
     ema.update();
     torch::Tensor sums = lo.metrics.stacked().to(torch::kFloat64).contiguous();
     comm->all_reduce_sum(sums);
+    sync_device();
     const double t3 = now();
     if (s >= warmup) {
       t_cpu += cpu_now() - c0;
@@ -178,6 +222,17 @@ int main(int argc, char** argv) {
                 bc.batch / step_s, 100.0 * reduce_s / step_s);
     for (int r = 0; r < world; ++r) std::printf(" %.0f", all[r][2].item<double>());
     std::printf(", CPU s/step/rank: %.4f\n", all.select(1, 3).max().item<double>());
+    // Model FLOPs of the global batch, spread over every rank's device.
+    const double tflops = trm::train_step_flops(bc.arch, bc.shape, local * world).total() / step_s / 1e12;
+    const double pct = peak_tflops > 0 ? 100.0 * tflops / (peak_tflops * world) : -1.0;
+    std::printf("%s %s %s batch %lld: %.2f TFLOP/s", name.c_str(), device.str().c_str(), dtype.c_str(),
+                static_cast<long long>(local * world), tflops);
+    if (pct >= 0) std::printf(" (%.1f%% of %d x %.0f peak)", pct, world, peak_tflops);
+    std::printf("\nRESULT {\"bench\":\"train_step\",\"config\":\"%s\",\"device\":\"%s\",\"dtype\":\"%s\","
+                "\"np\":%d,\"batch\":%lld,\"s_per_step\":%.6f,\"samples_per_s\":%.2f,\"allreduce_pct\":%.2f,"
+                "\"tflops\":%.4f,\"peak_tflops\":%.1f,\"peak_pct\":%.2f}\n",
+                name.c_str(), device.str().c_str(), dtype.c_str(), world, static_cast<long long>(local * world),
+                step_s, local * world / step_s, 100.0 * reduce_s / step_s, tflops, peak_tflops, pct);
   }
   return 0;
 }

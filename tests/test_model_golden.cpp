@@ -61,6 +61,33 @@ TEST_P(ModelGolden, TwoTrainingStepsMatchPyTorch) {
   testing::expect_two_training_steps_match(f, GetParam(), GoldenCarry::kY);
 }
 
+// The same steps on the GPU path (no fused CPU kernels): float32 as on CPU, bfloat16 forward
+// within the documented tolerances. Skipped without a CUDA device.
+TEST_P(ModelGolden, TwoTrainingStepsMatchPyTorchOnCudaFloat32) {
+  TRM_SKIP_WITHOUT_CUDA();
+  GoldenFile f(kGoldenFile);
+  ASSERT_TRUE(f.ok()) << kGoldenFile;
+  testing::expect_two_training_steps_match(f, GetParam(), GoldenCarry::kY,
+                                           testing::cuda_float32_run());
+}
+
+TEST_P(ModelGolden, TwoTrainingStepsMatchPyTorchOnCudaBfloat16) {
+  TRM_SKIP_WITHOUT_CUDA();
+  GoldenFile f(kGoldenFile);
+  ASSERT_TRUE(f.ok()) << kGoldenFile;
+  testing::expect_two_training_steps_match(f, GetParam(), GoldenCarry::kY,
+                                           testing::bfloat16_run(torch::Device(torch::kCUDA, 0)));
+}
+
+// The bfloat16 forward through LibTorch's CPU kernels (the plain, unfused path): the same
+// tolerances as on CUDA, checked on every machine.
+TEST_P(ModelGolden, TwoTrainingStepsMatchPyTorchInBfloat16OnCpu) {
+  GoldenFile f(kGoldenFile);
+  ASSERT_TRUE(f.ok()) << kGoldenFile;
+  testing::expect_two_training_steps_match(f, GetParam(), GoldenCarry::kY,
+                                           testing::bfloat16_run(torch::kCPU));
+}
+
 INSTANTIATE_TEST_SUITE_P(Variants, ModelGolden, ::testing::Values(attn_rope(), mlpt_learned()),
                          [](const auto& info) { return info.param.name; });
 

@@ -67,6 +67,33 @@ TEST_P(HrmGolden, TwoTrainingStepsMatchPyTorch) {
   testing::expect_two_training_steps_match(f, GetParam(), GoldenCarry::kYAndZ);
 }
 
+// The same steps on the GPU path (no fused CPU kernels): float32 as on CPU, bfloat16 forward
+// within the documented tolerances. Skipped without a CUDA device.
+TEST_P(HrmGolden, TwoTrainingStepsMatchPyTorchOnCudaFloat32) {
+  TRM_SKIP_WITHOUT_CUDA();
+  GoldenFile f(kGoldenFile);
+  ASSERT_TRUE(f.ok()) << kGoldenFile;
+  testing::expect_two_training_steps_match(f, GetParam(), GoldenCarry::kYAndZ,
+                                           testing::cuda_float32_run());
+}
+
+TEST_P(HrmGolden, TwoTrainingStepsMatchPyTorchOnCudaBfloat16) {
+  TRM_SKIP_WITHOUT_CUDA();
+  GoldenFile f(kGoldenFile);
+  ASSERT_TRUE(f.ok()) << kGoldenFile;
+  testing::expect_two_training_steps_match(f, GetParam(), GoldenCarry::kYAndZ,
+                                           testing::bfloat16_run(torch::Device(torch::kCUDA, 0)));
+}
+
+// The bfloat16 forward through LibTorch's CPU kernels (the plain, unfused path): the same
+// tolerances as on CUDA, checked on every machine.
+TEST_P(HrmGolden, TwoTrainingStepsMatchPyTorchInBfloat16OnCpu) {
+  GoldenFile f(kGoldenFile);
+  ASSERT_TRUE(f.ok()) << kGoldenFile;
+  testing::expect_two_training_steps_match(f, GetParam(), GoldenCarry::kYAndZ,
+                                           testing::bfloat16_run(torch::kCPU));
+}
+
 INSTANTIATE_TEST_SUITE_P(Variants, HrmGolden, ::testing::Values(hrm(), single_z()),
                          [](const auto& info) { return info.param.name; });
 

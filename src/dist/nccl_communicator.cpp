@@ -1,9 +1,12 @@
 // NCCL backend of Communicator (compiled with TRM_WITH_NCCL): CUDA tensors are reduced and
-// gathered by NCCL on the communicator's own stream; control traffic (the unique id, strings,
-// flags, gather sizes) goes over the MPI communicator it wraps. A failed NCCL or CUDA call aborts
-// the NCCL communicator (ncclCommAbort) before throwing, so peers blocked in a collective fail.
-// The stream is created blocking, so it orders itself after work on LibTorch's default stream;
-// each collective synchronises it before returning, so callers may read the result at once.
+// gathered by NCCL; control traffic (the unique id, strings, flags, gather sizes) goes over
+// the MPI communicator it wraps, which is all MPI does here (bootstrap). A failed NCCL or CUDA
+// call aborts the NCCL communicator (ncclCommAbort) before throwing, so peers blocked in a
+// collective fail.
+// Collectives are enqueued on LibTorch's current stream of the device, so they are ordered after
+// the kernels that produced their input and before those that read their output without any host
+// synchronisation (the step loop keeps the GPU queue full); a caller reading a result on the host
+// (.item(), .cpu()) waits for it as for any other kernel.
 #include "trm/dist/communicator.hpp"
 #include "trm/dist/mpi_communicator.hpp"
 
@@ -13,6 +16,9 @@
 #include <cuda_runtime.h>
 #include <nccl.h>
 #endif
+#if defined(TRM_WITH_NCCL) && defined(TRM_WITH_CUDA)
+#include <c10/cuda/CUDAStream.h>
+#endif
 
 namespace trm {
 
@@ -21,7 +27,7 @@ namespace {
 
 class NcclCommunicator : public Communicator {
  public:
-  explicit NcclCommunicator(int device_index) {
+  explicit NcclCommunicator(int device_index) : device_index_(device_index) {
     rank_ = mpi_.rank();
     check_cuda(cudaSetDevice(device_index), "cudaSetDevice");
     ncclUniqueId id;
@@ -30,10 +36,8 @@ class NcclCommunicator : public Communicator {
     mpi_.broadcast_string(bytes, 0);
     std::copy(bytes.begin(), bytes.end(), reinterpret_cast<char*>(&id));
     check_nccl(ncclCommInitRank(&comm_, mpi_.world_size(), id, rank_), "ncclCommInitRank");
-    check_cuda(cudaStreamCreate(&stream_), "cudaStreamCreate");
   }
   ~NcclCommunicator() override {
-    if (stream_) cudaStreamDestroy(stream_);
     if (comm_) ncclCommDestroy(comm_);
   }
 
@@ -46,24 +50,26 @@ class NcclCommunicator : public Communicator {
 
   void broadcast(torch::Tensor& tensor, int root) override {
     if (!tensor.is_cuda()) return mpi_.broadcast(tensor, root);
-    check_nccl(ncclBroadcast(tensor.data_ptr(), tensor.data_ptr(), tensor.nbytes(), ncclUint8, root, comm_, stream_),
+    TRM_CHECK(tensor.is_contiguous(), "NCCL broadcast of a non-contiguous tensor",
+              "call .contiguous() first");
+    check_nccl(ncclBroadcast(tensor.data_ptr(), tensor.data_ptr(), tensor.nbytes(), ncclUint8, root,
+                             comm_, stream()),
                "ncclBroadcast");
-    sync();
   }
 
   void all_reduce_sum(torch::Tensor& tensor) override {
     if (!tensor.is_cuda()) return mpi_.all_reduce_sum(tensor);
-    TRM_CHECK(tensor.is_contiguous(), "NCCL all-reduce of a non-contiguous tensor", "call .contiguous() first");
-    check_nccl(ncclAllReduce(tensor.data_ptr(), tensor.data_ptr(), tensor.numel(), nccl_type(tensor.scalar_type()),
-                             ncclSum, comm_, stream_),
+    TRM_CHECK(tensor.is_contiguous(), "NCCL all-reduce of a non-contiguous tensor",
+              "call .contiguous() first");
+    check_nccl(ncclAllReduce(tensor.data_ptr(), tensor.data_ptr(), tensor.numel(),
+                             nccl_type(tensor.scalar_type()), ncclSum, comm_, stream()),
                "ncclAllReduce");
-    sync();
   }
 
   torch::Tensor all_gather(const torch::Tensor& tensor) override {
     if (!tensor.is_cuda()) return mpi_.all_gather(tensor);
     torch::Tensor local = tensor.contiguous();
-    // Sizes over MPI, then one padded NCCL gather.
+    // Sizes over MPI (host values: no device synchronisation), then one padded NCCL gather.
     torch::Tensor rows = torch::full({1}, local.size(0), torch::kInt64);
     torch::Tensor all_rows = mpi_.all_gather(rows);
     const int64_t max_rows = all_rows.max().item<int64_t>();
@@ -73,9 +79,9 @@ class NcclCommunicator : public Communicator {
     padded.narrow(0, 0, local.size(0)).copy_(local);
     shape[0] = max_rows * world_size();
     torch::Tensor out = torch::empty(shape, local.options());
-    check_nccl(ncclAllGather(padded.data_ptr(), out.data_ptr(), padded.nbytes(), ncclUint8, comm_, stream_),
+    check_nccl(ncclAllGather(padded.data_ptr(), out.data_ptr(), padded.nbytes(), ncclUint8, comm_,
+                             stream()),
                "ncclAllGather");
-    sync();
     std::vector<torch::Tensor> parts;
     for (int r = 0; r < world_size(); ++r)
       parts.push_back(out.narrow(0, r * max_rows, all_rows[r].item<int64_t>()));
@@ -99,10 +105,21 @@ class NcclCommunicator : public Communicator {
       case torch::kFloat16: return ncclFloat16;
       case torch::kInt64: return ncclInt64;
       case torch::kInt32: return ncclInt32;
-      default: TRM_FAIL("NCCL all-reduce of dtype " << t << " is not supported", "reduce a floating or integer tensor");
+      default:
+        TRM_FAIL("NCCL all-reduce of dtype " << t << " is not supported",
+                 "reduce a floating or integer tensor");
     }
   }
-  void sync() { check_cuda(cudaStreamSynchronize(stream_), "cudaStreamSynchronize"); }
+  // LibTorch's current stream on our device. A LibTorch without CUDA never hands this class a
+  // CUDA tensor (choose the device with torch::cuda::is_available()); the legacy default stream
+  // keeps this file compiling and linking there for the build check.
+  cudaStream_t stream() const {
+#ifdef TRM_WITH_CUDA
+    return c10::cuda::getCurrentCUDAStream(static_cast<c10::DeviceIndex>(device_index_)).stream();
+#else
+    return cudaStreamLegacy;
+#endif
+  }
   void fail_abort() {
     if (comm_) ncclCommAbort(comm_);
     comm_ = nullptr;
@@ -121,9 +138,9 @@ class NcclCommunicator : public Communicator {
   }
 
   MpiCommunicator mpi_;
+  int device_index_ = 0;
   int rank_ = 0;
   ncclComm_t comm_ = nullptr;
-  cudaStream_t stream_ = nullptr;
 };
 
 }  // namespace
@@ -131,7 +148,8 @@ class NcclCommunicator : public Communicator {
 
 std::unique_ptr<Communicator> make_communicator(const torch::Device& device) {
 #ifdef TRM_WITH_NCCL
-  if (device.is_cuda()) return std::make_unique<NcclCommunicator>(device.has_index() ? device.index() : 0);
+  if (device.is_cuda())
+    return std::make_unique<NcclCommunicator>(device.has_index() ? device.index() : 0);
 #endif
   return make_mpi_communicator();
 }

@@ -68,9 +68,10 @@ ActStep TinyRecursiveModelImpl::forward(const ActCarry& carry, const ModelBatch&
       halted = halted | (q_halt > 0);
     }
     // Exploration: with probability p a sample must run at least U{2..halt_max_steps} steps.
-    // Draws happen on the generator's device, then move to the model's.
-    const auto gen_device =
-        generator.has_value() ? generator->device() : torch::Device(torch::kCPU);
+    // Draws happen on the generator's device, then move to the model's; without a generator,
+    // on the model's device from its default generator (on CUDA a host draw would cost a
+    // host-to-device copy, i.e. a sync, in every step).
+    const auto gen_device = generator.has_value() ? generator->device() : next.steps.device();
     const int64_t b = q_halt.size(0);
     const auto explore =
         torch::rand({b}, generator, torch::TensorOptions().device(gen_device)) <

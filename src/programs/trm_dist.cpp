@@ -60,12 +60,22 @@ bool load_config_everywhere(int argc, char** argv, trm::Communicator& comm, trm:
   return true;
 }
 
+// One GPU per rank: the local rank (MPI's shared-memory split, so it holds under mpirun, srun
+// and any launcher) is the device index among the visible GPUs. A launcher that binds one GPU
+// per task (srun --gpus-per-task=1, CUDA_VISIBLE_DEVICES per rank) leaves one visible: index 0.
 torch::Device choose_device(const trm::TrainConfig& config, int local_rank) {
   const bool cuda = torch::cuda::is_available();
-  TRM_CHECK(config.device != trm::DeviceKind::kCuda || cuda, "device = \"cuda\" but no CUDA device is available",
+  TRM_CHECK(config.device != trm::DeviceKind::kCuda || cuda,
+            "device = \"cuda\" but no CUDA device is available",
             "use device = \"cpu\" or \"auto\", or a LibTorch built with CUDA");
   if (config.device == trm::DeviceKind::kCpu || !cuda) return torch::Device(torch::kCPU);
-  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank % torch::cuda::device_count()));
+  const int visible = static_cast<int>(torch::cuda::device_count());
+  TRM_CHECK(visible == 1 || local_rank < visible,
+            "local rank " << local_rank << " has no GPU of its own: " << visible
+                          << " visible on this node",
+            "start at most one rank per GPU per node (mpirun --map-by ppr:" +
+                std::to_string(visible) + ":node)");
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(visible == 1 ? 0 : local_rank));
 }
 
 }  // namespace

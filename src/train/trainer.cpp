@@ -192,10 +192,17 @@ void Trainer::append_jsonl(const std::string& kind, const Metrics& metrics) {
 }
 
 ModelBatch Trainer::to_model_batch(const BatchTensors& b) const {
+  // A copy to the GPU from pageable memory waits until the GPU has drained its queue (a host
+  // sync every step); from pinned memory it is asynchronous, and LibTorch's caching host
+  // allocator keeps the pinned block alive until the copy has run.
+  const bool cuda = ctx_.device.is_cuda();
+  auto move = [&](const torch::Tensor& t) {
+    return cuda ? t.pin_memory().to(ctx_.device, /*non_blocking=*/true) : t.to(ctx_.device);
+  };
   ModelBatch m;
-  m.inputs = b.inputs.to(ctx_.device);
-  m.labels = b.labels.to(ctx_.device);
-  m.puzzle_identifiers = b.puzzle_identifiers.to(ctx_.device);
+  m.inputs = move(b.inputs);
+  m.labels = move(b.labels);
+  m.puzzle_identifiers = move(b.puzzle_identifiers);
   return m;
 }
 
