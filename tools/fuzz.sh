@@ -42,8 +42,7 @@ else
   done
 fi
 
-# LSan: libhdf5 and Open MPI keep process-lifetime allocations that are not ours.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=0}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-allocator_may_return_null=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export OMP_NUM_THREADS=1
 failed=0
@@ -53,9 +52,13 @@ for name in "${targets[@]}"; do
   work=$build_dir/corpus/$short findings=$build_dir/findings/$short
   mkdir -p "$work" "$findings"
   log=$build_dir/fuzz-$short.log
+  # libhdf5 1.10 leaks inside a failed H5Fopen of a malformed file (docs/FUZZING.md), which only
+  # the raw-bytes targets reach; the structure-aware ones keep leak detection on.
+  leaks=-detect_leaks=1
+  [[ $short == *_raw ]] && leaks=-detect_leaks=0
   set +e
   # The working corpus comes first: libFuzzer adds new inputs there, never to the seeds.
-  "$build_dir/bin/$name" -runs="$runs" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=512 \
+  "$build_dir/bin/$name" -runs="$runs" "$leaks" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=512 \
     -max_len=16384 -print_final_stats=1 -artifact_prefix="$findings/" \
     "$work" "tests/fuzz/corpus/$short" > "$log" 2>&1
   rc=$?
