@@ -3,6 +3,7 @@
 // keep-last-K plus best, no partial file after a failed write, resume config policy, model
 // state mapping with the reference's puzzle-embedding resize, and the stop-signal flag.
 #include <gtest/gtest.h>
+#include <hdf5.h>
 
 #include <unistd.h>
 
@@ -187,6 +188,56 @@ TEST_F(CkptTest, TruncatedAndForeignFilesAreDetected) {
   write_bytes(path("junk.h5"), std::vector<char>(100, 'j'));
   EXPECT_NE(checkpoint_file_problem(path("junk.h5")), "");
   EXPECT_NE(checkpoint_file_problem(path("missing.h5")), "");
+}
+
+// Found in review while writing tests/fuzz/fuzz_ckpt_struct (which generates both cases): a
+// list-valued root attribute was read past its one-value buffer, and a tensor declared huge
+// with no storage (a tiny, valid HDF5 file) was allocated in full before the read could fail.
+// Both are now "damaged" with a trm::Error.
+std::string read_error(const std::string& p) {
+  try {
+    read_checkpoint_file(p);
+  } catch (const Error& e) {
+    return e.message();
+  }
+  return "";
+}
+
+TEST_F(CkptTest, ForgedAttributesAndShapesAreDamaged) {
+  write_checkpoint_file(path("list.h5"), sample_content());
+  {
+    const hid_t f = H5Fopen(path("list.h5").c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(f, 0);
+    ASSERT_GE(H5Adelete(f, "format_version"), 0);
+    const hsize_t n = 64;
+    const std::vector<int64_t> values(n, kCheckpointFormatVersion);
+    const hid_t space = H5Screate_simple(1, &n, nullptr);
+    const hid_t a = H5Acreate2(f, "format_version", H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT);
+    ASSERT_GE(H5Awrite(a, H5T_NATIVE_INT64, values.data()), 0);
+    H5Aclose(a);
+    H5Sclose(space);
+    H5Fclose(f);
+  }
+  EXPECT_NE(read_error(path("list.h5")).find("has no format_version attribute"), std::string::npos);
+  EXPECT_NE(checkpoint_file_problem(path("list.h5")), "");
+
+  write_checkpoint_file(path("huge.h5"), sample_content());
+  {
+    const hid_t f = H5Fopen(path("huge.h5").c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(f, 0);
+    const hsize_t dims[2] = {hsize_t{1} << 20, hsize_t{1} << 20};  // 4 TiB of float32
+    const hid_t space = H5Screate_simple(2, dims, nullptr);
+    const hid_t d = H5Dcreate2(f, "model/forged", H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    ASSERT_GE(d, 0);
+    H5Dclose(d);
+    H5Sclose(space);
+    H5Fclose(f);
+  }
+  const std::string err = read_error(path("huge.h5"));
+  EXPECT_NE(err.find("huge.h5:/model/forged claims shape [1048576, 1048576] but occupies 0 bytes"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(checkpoint_file_problem(path("huge.h5")), "");
 }
 
 TEST_F(CkptTest, FailedWriteLeavesNothingBehind) {

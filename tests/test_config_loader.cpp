@@ -59,6 +59,16 @@ TEST(ConfigLoader, OverridesUseDottedNamesAndTomlValues) {
   EXPECT_NE(error_of(kBase, {"beta1=1"}).find("in [0, 1)"), std::string::npos);
 }
 
+// Found by tests/fuzz/fuzz_config_toml: a bare override word that is not UTF-8 was kept as raw
+// bytes, and to_toml printed it as other text (byte 0xA3 as "\u00A3"), breaking the round trip.
+TEST(ConfigLoader, BareOverrideWordMustBeUtf8) {
+  const std::string e = error_of(kBase, {"run_name=fa\xa3nan"});
+  EXPECT_NE(e.find("override 'run_name': the value is not valid UTF-8"), std::string::npos) << e;
+  const TrainConfig c = parse_train_config(kBase, "cfg.toml", {"run_name=caf\xc3\xa9"});
+  EXPECT_EQ(c.run_name, "caf\xc3\xa9");
+  EXPECT_TRUE(parse_train_config(to_toml(c), "printed.toml") == c);
+}
+
 TEST(ConfigLoader, UnknownKeySuggestsTheClosest) {
   const std::string e1 = error_of(std::string(kBase) + "hiden_size = 3\n");
   EXPECT_NE(e1.find("cfg.toml: unknown key 'arch.hiden_size'"), std::string::npos) << e1;

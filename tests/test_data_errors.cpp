@@ -5,6 +5,7 @@
 #include <hdf5.h>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 
 #include "test_data_helpers.hpp"
@@ -282,6 +283,81 @@ TEST(DatasetReader, UnknownFormatVersionIsNamed) {
                      ", this build reads version " + std::to_string(kDatasetFormatVersion)),
             std::string::npos)
       << err;
+}
+
+// Found in review while writing tests/fuzz/fuzz_dataset_struct (which generates both cases):
+// readers of one-value attributes read a list attribute past their buffer, and a forged shape
+// (a dataset declared huge with no storage, which HDF5 allows in a tiny file) was allocated
+// before anything checked it.
+void replace_in_shard(const std::string& shard, const std::function<void(hid_t)>& edit) {
+  const hid_t f = H5Fopen(shard.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  edit(f);
+  H5Fclose(f);
+}
+
+TEST(DatasetReader, ListAttributeIsRefused) {
+  TempDir tmp("r_list_attr");
+  write_dataset(tmp / "a", 10, 1, 1);
+  const std::string shard = tmp / "a/train/shard_00000.h5";
+  replace_in_shard(shard, [](hid_t f) {
+    ASSERT_GE(H5Adelete(f, "format_version"), 0);
+    const hsize_t n = 64;
+    const std::vector<int64_t> values(n, kDatasetFormatVersion);
+    const hid_t space = H5Screate_simple(1, &n, nullptr);
+    const hid_t a = H5Acreate2(f, "format_version", H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT);
+    ASSERT_GE(H5Awrite(a, H5T_NATIVE_INT64, values.data()), 0);
+    H5Aclose(a);
+    H5Sclose(space);
+  });
+  const std::string err = open_error(tmp / "a");
+  EXPECT_NE(err.find("attribute 'format_version' of " + shard + " does not hold exactly one value"),
+            std::string::npos)
+      << err;
+}
+
+TEST(DatasetReader, ForgedShapesAreRefusedBeforeAllocating) {
+  TempDir tmp("r_forged");
+  write_dataset(tmp / "a", 10, 1, 1);
+  const std::string shard = tmp / "a/train/shard_00000.h5";
+  // An index array of 2^40 int64 (8 TiB) that occupies no bytes of the file.
+  replace_in_shard(shard, [](hid_t f) {
+    ASSERT_GE(H5Ldelete(f, "group_indices", H5P_DEFAULT), 0);
+    const hsize_t n = hsize_t{1} << 40;
+    const hid_t space = H5Screate_simple(1, &n, nullptr);
+    const hid_t d = H5Dcreate2(f, "group_indices", H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    ASSERT_GE(d, 0);
+    H5Dclose(d);
+    H5Sclose(space);
+  });
+  std::string err = open_error(tmp / "a");
+  EXPECT_NE(err.find("dataset 'group_indices' in " + shard + " claims 1099511627776 elements"), std::string::npos)
+      << err;
+  EXPECT_NE(err.find("rebuild the dataset"), std::string::npos) << err;
+
+  // Rows of 2^61 tokens each, seq_len to match: rows * seq_len overflowed int64.
+  write_dataset(tmp / "b", 10, 1, 1);
+  const std::string shard_b = tmp / "b/train/shard_00000.h5";
+  replace_in_shard(shard_b, [](hid_t f) {
+    const int64_t seq = int64_t{1} << 61;
+    const hid_t a = H5Aopen(f, "seq_len", H5P_DEFAULT);
+    ASSERT_GE(H5Awrite(a, H5T_NATIVE_INT64, &seq), 0);
+    H5Aclose(a);
+    for (const char* name : {"inputs", "labels"}) {
+      ASSERT_GE(H5Ldelete(f, name, H5P_DEFAULT), 0);
+      const hsize_t dims[2] = {10, static_cast<hsize_t>(seq)}, chunk[2] = {1, 1024};
+      const hid_t space = H5Screate_simple(2, dims, nullptr);
+      const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+      H5Pset_chunk(dcpl, 2, chunk);
+      const hid_t d = H5Dcreate2(f, name, H5T_STD_U8LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+      ASSERT_GE(d, 0);
+      H5Dclose(d);
+      H5Pclose(dcpl);
+      H5Sclose(space);
+    }
+  });
+  err = open_error(tmp / "b", true);
+  EXPECT_NE(err.find("inputs/labels in " + shard_b + " claims"), std::string::npos) << err;
 }
 
 TEST(DatasetReader, MissingSplitAndNonDataset) {

@@ -16,6 +16,10 @@ packages=(
   googletest libgtest-dev
   python3 python3-torch python3-h5py python3-numpy  # golden-test generator, checkpoint interop
 )
+# --fuzz (tools/fuzz.sh): clang with libFuzzer and the sanitizer runtimes, and clang's OpenMP.
+if [[ ${1:-} == --fuzz ]]; then
+  packages+=(clang-14 libclang-rt-14-dev libomp-14-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -223,11 +223,18 @@ void write_scalar_attr(hid_t obj, const char* name, hid_t type, T value, const s
             "cannot write attribute " << name << " in " << path, "check disk space and permissions");
 }
 
+// True when attribute `attr` holds exactly one value: the readers below read one element, and an
+// attribute of another shape (a list, or none) would overrun their buffers.
+bool single_value(hid_t attr) {
+  H5Id space(H5Aget_space(attr), H5Sclose);
+  return space.valid() && H5Sget_simple_extent_npoints(space.get()) == 1;
+}
+
 // Reads a string attribute whether it was written fixed-length (by us) or variable-length (h5py).
 std::string read_string_attr(hid_t obj, const char* name) {
   if (H5Aexists(obj, name) <= 0) return "";
   H5Id attr(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
-  if (!attr.valid()) return "";
+  if (!attr.valid() || !single_value(attr.get())) return "";
   H5Id type(H5Aget_type(attr.get()), H5Tclose);
   if (H5Tget_class(type.get()) != H5T_STRING) return "";
   if (H5Tis_variable_str(type.get()) > 0) {
@@ -250,7 +257,8 @@ std::string read_string_attr(hid_t obj, const char* name) {
 bool read_int64_attr(hid_t obj, const char* name, int64_t& value) {
   if (H5Aexists(obj, name) <= 0) return false;
   H5Id attr(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
-  return attr.valid() && H5Aread(attr.get(), H5T_NATIVE_INT64, &value) >= 0;
+  return attr.valid() && single_value(attr.get()) &&
+         H5Aread(attr.get(), H5T_NATIVE_INT64, &value) >= 0;
 }
 
 void fsync_path(const std::string& path, bool directory) {
@@ -372,6 +380,24 @@ torch::Tensor read_dataset(hid_t file, const std::string& dpath, const std::stri
   std::vector<int64_t> shape(dims.begin(), dims.end());
   const hid_t mem_type = memory_type_for(dtype);
 
+  // A shape is trusted only as far as the file can hold it (deflate: at most 1032:1), so a
+  // forged header allocates nothing and numel * elem cannot overflow.
+  const hsize_t storage = H5Dget_storage_size(dset.get());
+  H5Id dcpl(H5Dget_create_plist(dset.get()), H5Pclose);
+  const hsize_t ratio = dcpl.valid() && H5Pget_nfilters(dcpl.get()) > 0 ? 1032 : 1;
+  constexpr hsize_t kMaxElements = hsize_t(1) << 50;
+  const hsize_t limit = storage > kMaxElements / ratio ? kMaxElements : storage * ratio;
+  const hsize_t file_elem = std::max<hsize_t>(H5Tget_size(type.get()), 1);
+  hsize_t elements = 1;  // product of the non-zero sides, saturated above kMaxElements
+  bool empty = false;
+  for (const hsize_t d : dims) {
+    if (d == 0) empty = true;
+    else elements = elements <= kMaxElements / d ? elements * d : kMaxElements + 1;
+  }
+  TRM_CHECK(elements <= kMaxElements && (ndims == 0 || empty || elements <= limit / file_elem),
+            where << " claims shape " << torch::IntArrayRef(shape) << " but occupies " << storage
+                  << " bytes of the file (truncated or damaged file)",
+            kRebuildHint);
   if (hash) crc = crc32_update(crc, dpath.data(), dpath.size());
   const int64_t elem = torch::elementSize(dtype);
   int64_t numel = 1;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -318,6 +319,26 @@ void check_unknown_keys(const toml::table& table, const std::string& prefix,
   }
 }
 
+// TOML text is UTF-8; a bare override word that is not would print (to_toml) as other text.
+bool is_utf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const int extra = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : -1;
+    if (extra < 0 || i + static_cast<size_t>(extra) >= s.size() + (extra == 0)) return false;
+    uint32_t cp = extra == 0 ? c : c & (0x3F >> extra);
+    for (int k = 1; k <= extra; ++k) {
+      const unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc >> 6) != 0x2) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    const uint32_t min_cp[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < min_cp[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += static_cast<size_t>(extra) + 1;
+  }
+  return true;
+}
+
 void apply_override(toml::table& root, const std::string& override_text, const std::string& source) {
   const size_t eq = override_text.find('=');
   TRM_CHECK(eq != std::string::npos && eq > 0,
@@ -329,6 +350,8 @@ void apply_override(toml::table& root, const std::string& override_text, const s
   try {
     holder = toml::parse("v = " + value);
   } catch (const toml::parse_error&) {
+    TRM_CHECK(is_utf8(value), source << ": override '" << key << "': the value is not valid UTF-8",
+              "write the value in UTF-8 (TOML text is UTF-8)");
     holder = toml::table{};
     holder.insert("v", value);  // a bare word: take it as a string
   }

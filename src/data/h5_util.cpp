@@ -38,10 +38,15 @@ void write_attr(hid_t obj, const char* name, hid_t type, const void* value, cons
   TRM_CHECK(attr.valid() && H5Awrite(attr.get(), type, value) >= 0,
             "cannot write attribute '" << name << "' to " << file, "check disk space and permissions");
 }
+// Opens a one-value attribute. The readers below read exactly one element, so an attribute of
+// another shape (a list, or none) is refused here instead of overrunning their buffers.
 Handle open_attr(hid_t obj, const char* name, const std::string& file, const char* hint) {
   TRM_CHECK(H5Aexists(obj, name) > 0, file << " lacks attribute '" << name << "'", hint);
   Handle attr(H5Aopen(obj, name, H5P_DEFAULT));
   TRM_CHECK(attr.valid(), "cannot open attribute '" << name << "' of " << file, hint);
+  Handle space(H5Aget_space(attr.get()));
+  TRM_CHECK(space.valid() && H5Sget_simple_extent_npoints(space.get()) == 1,
+            "attribute '" << name << "' of " << file << " does not hold exactly one value", hint);
   return attr;
 }
 }  // namespace
@@ -104,6 +109,28 @@ void write_vector(hid_t file, const char* name, hid_t type, const std::vector<T>
               "cannot write dataset '" << name << "' in " << path, "check disk space and permissions");
   }
 }
+// Deflate cannot compress more than 1032:1, so a dataset cannot hold more bytes than this times
+// what it occupies in the file; a shape beyond that is a damaged or forged header, refused
+// before anything is allocated for it.
+constexpr hsize_t kMaxDeflateRatio = 1032;
+}  // namespace
+
+void check_storage_holds(hid_t dset, hsize_t elements, const std::string& what, const std::string& path,
+                         const char* hint) {
+  Handle type(H5Dget_type(dset));
+  Handle dcpl(H5Dget_create_plist(dset));
+  TRM_CHECK(type.valid() && dcpl.valid(), "cannot read the type of " << what << " in " << path, hint);
+  const hsize_t elem = H5Tget_size(type.get());
+  const hsize_t storage = H5Dget_storage_size(dset);
+  const hsize_t ratio = H5Pget_nfilters(dcpl.get()) > 0 ? kMaxDeflateRatio : 1;
+  const hsize_t limit = storage > ~hsize_t{0} / ratio ? ~hsize_t{0} : storage * ratio;
+  TRM_CHECK(elem > 0 && elements <= limit / elem,
+            what << " in " << path << " claims " << elements << " elements of " << elem
+                 << " bytes but occupies " << storage << " bytes of the file (damaged file)",
+            hint);
+}
+
+namespace {
 template <typename T>
 std::vector<T> read_vector(hid_t file, const char* name, hid_t type, const std::string& path, const char* hint) {
   TRM_CHECK(H5Lexists(file, name, H5P_DEFAULT) > 0, path << " lacks dataset '" << name << "'", hint);
@@ -113,6 +140,7 @@ std::vector<T> read_vector(hid_t file, const char* name, hid_t type, const std::
   TRM_CHECK(H5Sget_simple_extent_ndims(space.get()) == 1, "dataset '" << name << "' in " << path << " is not 1-D", hint);
   hsize_t dims[1] = {0};
   H5Sget_simple_extent_dims(space.get(), dims, nullptr);
+  check_storage_holds(dset.get(), dims[0], "dataset '" + std::string(name) + "'", path, hint);
   std::vector<T> v(dims[0]);
   if (dims[0] > 0) {
     TRM_CHECK(H5Dread(dset.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) >= 0,

@@ -47,6 +47,11 @@ int64_t read_attr_i64(hid_t obj, const char* name, const std::string& file, cons
 double read_attr_f64(hid_t obj, const char* name, const std::string& file, const char* hint);
 std::string read_attr_str(hid_t obj, const char* name, const std::string& file, const char* hint);
 
+// Throws unless dataset `dset` can hold `elements` values given the bytes it occupies in the file
+// (for filtered datasets: at deflate's maximum ratio), so a forged shape allocates nothing.
+void check_storage_holds(hid_t dset, hsize_t elements, const std::string& what, const std::string& path,
+                         const char* hint);
+
 // 1-D contiguous dataset of int64 or int32.
 void write_vector_i64(hid_t file, const char* name, const std::vector<int64_t>& v, const std::string& path);
 void write_vector_i32(hid_t file, const char* name, const std::vector<int32_t>& v, const std::string& path);

@@ -125,8 +125,11 @@ PuzzleDataset::PuzzleDataset(const std::vector<std::string>& dirs, const std::st
         TRM_CHECK(H5Sget_simple_extent_ndims(space.get()) == 2, path << ": inputs/labels are not 2-D", hint);
         hsize_t dd[2];
         H5Sget_simple_extent_dims(space.get(), dd, nullptr);
-        TRM_CHECK(static_cast<int64_t>(dd[1]) == m.seq_len,
+        TRM_CHECK(m.seq_len >= 1 && static_cast<int64_t>(dd[1]) == m.seq_len,
                   path << ": rows have " << dd[1] << " tokens, metadata says seq_len " << m.seq_len, hint);
+        // Bounds rows * seq_len by the file's size, so the sizes below cannot overflow.
+        const hsize_t cells = dd[0] > ~hsize_t{0} / dd[1] ? ~hsize_t{0} : dd[0] * dd[1];
+        h5::check_storage_holds(d, cells, "inputs/labels", path, h);
         if (d == shard->inputs.get()) {
           dims[0] = dd[0];
         } else {
