@@ -59,7 +59,7 @@ for entry in "${settings[@]}"; do
   if [[ $name != native ]]; then
     env_args=(ONEDNN_MAX_CPU_ISA="$dnnl" ATEN_CPU_CAPABILITY="$aten" OPENBLAS_CORETYPE="$blas")
   fi
-  echo "=== check_isa: $name ${env_args[*]:-(the machine's own dispatch)}, repeat $repeat"
+  echo "=== check_isa: $name ${env_args[*]:-(as the machine picks)}, repeat $repeat"
   start=$SECONDS
   log="$build_dir/check_isa_$name.log"
   if env "${env_args[@]}" ctest --test-dir "$build_dir" --output-on-failure \
