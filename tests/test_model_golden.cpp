@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "golden_file.hpp"
+#include "onednn_cap.hpp"
 
 namespace trm {
 namespace {
@@ -82,6 +83,7 @@ TEST_P(ModelGolden, TwoTrainingStepsMatchPyTorchOnCudaBfloat16) {
 // The bfloat16 forward through LibTorch's CPU kernels (the plain, unfused path): the same
 // tolerances as on CUDA, checked on every machine.
 TEST_P(ModelGolden, TwoTrainingStepsMatchPyTorchInBfloat16OnCpu) {
+  TRM_SKIP_UNDER_ONEDNN_BF16_CAP();
   GoldenFile f(kGoldenFile);
   ASSERT_TRUE(f.ok()) << kGoldenFile;
   testing::expect_two_training_steps_match(f, GetParam(), GoldenCarry::kY,

@@ -6,13 +6,13 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include <cstdlib>
 #include <set>
 #include <sstream>
 #include <string>
 
 #include "trm/model/act_loss_head.hpp"
 #include "trm/model/tiny_recursive_model.hpp"
+#include "onednn_cap.hpp"
 #include "tiny_model_batch.hpp"
 
 namespace trm {
@@ -319,13 +319,7 @@ TEST(ModelTrm, QContinuePathProducesTargetAndLoss) {
 }
 
 TEST(ModelTrm, Bfloat16ForwardKeepsFloat32Parameters) {
-  // LibTorch sends bfloat16 products to oneDNN when the CPU itself has AVX-512 (cpuinfo, not
-  // oneDNN's view); tools/check_isa.sh's ONEDNN_MAX_CPU_ISA cap below AVX-512 then leaves oneDNN
-  // with no kernel for them. No real CPU is in that state, so such a run skips this test.
-  const char* cap = std::getenv("ONEDNN_MAX_CPU_ISA");
-  if (cap != nullptr && std::string(cap).rfind("AVX512", 0) != 0 && std::string(cap) != "ALL") {
-    GTEST_SKIP() << "ONEDNN_MAX_CPU_ISA=" << cap << " hides oneDNN's bfloat16 kernels from LibTorch";
-  }
+  TRM_SKIP_UNDER_ONEDNN_BF16_CAP();
   ArchConfig arch = tiny_arch(false);
   arch.forward_dtype = ForwardDtype::kBFloat16;
   torch::manual_seed(3);

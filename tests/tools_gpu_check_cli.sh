@@ -61,16 +61,28 @@ expect cpu-torch 4 "is a CPU build" -- \
 expect bad-prefix 4 "Torch/TorchConfig.cmake" -- \
   env PATH="$work/bin:$PATH" bash "$script" --out "$work/o4" --torch-prefix "$work"
 
-# Everything present (where this machine has the CUDA toolkit and NCCL): the dry run prints the
-# configure command against the detected LibTorch and exits 0 having built nothing.
-if [[ -x /usr/local/cuda/bin/nvcc && -f /usr/local/cuda/include/nccl.h ]]; then
-  mkdir -p "$work/prefix/Torch"
-  printf '#!/bin/sh\nprintf "%s\\n12.6\\n1\\n2.5.0\\n"\n' "$work/prefix" > "$work/bin/fakepython"
-  expect dry-run 0 "-DTorch_DIR=$work/prefix/Torch" -- env PATH="$work/bin:$PATH" \
-    PYTHON="$work/bin/fakepython" bash "$src/tools/gpu_check.sh" --out "$work/o5" --dry-run \
+# Everything present: a fake CUDA toolkit (nvcc + nccl.h) first on PATH, so the case runs the same
+# on every machine whatever CUDA it has. The dry run prints the configure command against the
+# detected LibTorch and the toolkit's NCCL, and exits 0 having built nothing.
+mkdir -p "$work/prefix/Torch" "$work/cuda/bin" "$work/cuda/include"
+printf '#!/bin/sh\necho "Cuda compilation tools, release 12.6, V12.6.77"\n' > "$work/cuda/bin/nvcc"
+chmod +x "$work/cuda/bin/nvcc"
+echo '#define NCCL_MAJOR 2' > "$work/cuda/include/nccl.h"
+printf '#!/bin/sh\nprintf "%s\\n12.6\\n1\\n2.5.0\\n"\n' "$work/prefix" > "$work/bin/fakepython"
+expect dry-run 0 "-DTorch_DIR=$work/prefix/Torch" -- env PATH="$work/cuda/bin:$work/bin:$PATH" \
+  PYTHON="$work/bin/fakepython" bash "$src/tools/gpu_check.sh" --out "$work/o5" --dry-run \
+  --build-dir "$work/never-built"
+json_has "$work/o5/summary.json" '"status":"dry_run"'
+grep -qF -- "-DNCCL_INCLUDE_DIR=$work/cuda/include" "$work/o5/summary.txt" \
+  || fail "dry-run did not use the toolkit's nccl.h: $(cat "$work/o5/summary.txt")"
+[[ -e $work/never-built ]] && fail "dry-run created the build tree"
+
+# A toolkit without NCCL anywhere the script looks: exit 4 naming the package to install.
+rm "$work/cuda/include/nccl.h"
+if [[ ! -f /usr/local/cuda/include/nccl.h && ! -f /usr/include/nccl.h && -z ${CUDA_HOME:-} ]]; then
+  expect no-nccl 4 "install libnccl-dev" -- env PATH="$work/cuda/bin:$work/bin:$PATH" \
+    PYTHON="$work/bin/fakepython" bash "$src/tools/gpu_check.sh" --out "$work/o6" --dry-run \
     --build-dir "$work/never-built"
-  json_has "$work/o5/summary.json" '"status":"dry_run"'
-  [[ -e $work/never-built ]] && fail "dry-run created the build tree"
 fi
 
 [[ $fails == 0 ]] && echo "tools_gpu_check_cli: all cases passed"

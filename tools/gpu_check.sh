@@ -163,12 +163,13 @@ if [[ ! -x $nvcc ]]; then
 fi
 nccl_args=()
 nccl_header=""
-for dir in "$(dirname "$(dirname "$nvcc")")/include" /usr/include \
+for dir in "$(dirname "$(dirname "$nvcc")")/include" ${CUDA_HOME:+"$CUDA_HOME/include"} \
+           /usr/local/cuda/include /usr/include \
            $("$python" -c 'import nvidia.nccl, os; print(os.path.dirname(nvidia.nccl.__file__))' 2> /dev/null | sed 's|$|/include|'); do
   if [[ -f $dir/nccl.h ]]; then nccl_header=$dir/nccl.h; break; fi
 done
 if [[ -z $nccl_header ]]; then
-  record detect missing "no nccl.h in the CUDA toolkit, /usr/include or the nvidia-nccl wheel"
+  record detect missing "no nccl.h in the CUDA toolkit of $nvcc, \$CUDA_HOME, /usr/local/cuda, /usr/include or the nvidia-nccl wheel"
   finish 4 missing_prerequisite "NCCL is missing: install libnccl-dev (or the nvidia-nccl-cu12 wheel) so that nccl.h and libnccl.so are found."
 fi
 nccl_root=$(dirname "$(dirname "$nccl_header")")
