@@ -26,7 +26,7 @@ supp=$repo/tools/sanitize
 # halt_on_error / -fno-sanitize-recover: the first report fails the test.
 # detect_container_overflow=0: LibTorch and Open MPI are not instrumented, so std::vector
 #   annotations could only be half-seen across the boundary (libstdc++ adds none by default).
-export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0:print_stacktrace=1:\
+export ASAN_OPTIONS="detect_leaks=1:fast_unwind_on_malloc=0:halt_on_error=1:abort_on_error=0:print_stacktrace=1:\
 detect_container_overflow=0:strict_string_checks=1:check_initialization_order=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:report_error_type=1:\
 suppressions=$supp/ubsan.supp"
