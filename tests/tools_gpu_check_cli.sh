@@ -69,9 +69,9 @@ printf '#!/bin/sh\necho "Cuda compilation tools, release 12.6, V12.6.77"\n' > "$
 chmod +x "$work/cuda/bin/nvcc"
 echo '#define NCCL_MAJOR 2' > "$work/cuda/include/nccl.h"
 printf '#!/bin/sh\nprintf "%s\\n12.6\\n1\\n2.5.0\\n"\n' "$work/prefix" > "$work/bin/fakepython"
-expect dry-run 0 "-DTorch_DIR=$work/prefix/Torch" -- env PATH="$work/cuda/bin:$work/bin:$PATH" \
-  PYTHON="$work/bin/fakepython" bash "$src/tools/gpu_check.sh" --out "$work/o5" --dry-run \
-  --build-dir "$work/never-built"
+with_toolkit=(env PATH="$work/cuda/bin:$work/bin:$PATH" PYTHON="$work/bin/fakepython")
+expect dry-run 0 "-DTorch_DIR=$work/prefix/Torch" -- "${with_toolkit[@]}" bash "$script" \
+  --out "$work/o5" --dry-run --build-dir "$work/never-built"
 json_has "$work/o5/summary.json" '"status":"dry_run"'
 grep -qF -- "-DNCCL_INCLUDE_DIR=$work/cuda/include" "$work/o5/summary.txt" \
   || fail "dry-run did not use the toolkit's nccl.h: $(cat "$work/o5/summary.txt")"
@@ -80,9 +80,8 @@ grep -qF -- "-DNCCL_INCLUDE_DIR=$work/cuda/include" "$work/o5/summary.txt" \
 # A toolkit without NCCL anywhere the script looks: exit 4 naming the package to install.
 rm "$work/cuda/include/nccl.h"
 if [[ ! -f /usr/local/cuda/include/nccl.h && ! -f /usr/include/nccl.h && -z ${CUDA_HOME:-} ]]; then
-  expect no-nccl 4 "install libnccl-dev" -- env PATH="$work/cuda/bin:$work/bin:$PATH" \
-    PYTHON="$work/bin/fakepython" bash "$src/tools/gpu_check.sh" --out "$work/o6" --dry-run \
-    --build-dir "$work/never-built"
+  expect no-nccl 4 "install libnccl-dev" -- "${with_toolkit[@]}" bash "$script" \
+    --out "$work/o6" --dry-run --build-dir "$work/never-built"
 fi
 
 [[ $fails == 0 ]] && echo "tools_gpu_check_cli: all cases passed"
